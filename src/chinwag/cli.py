@@ -1,0 +1,141 @@
+"""The ``chinwag`` command: ``serve``, ``apps``, ``migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from chinwag import __version__
+from chinwag.config import OPTIONS, Config, ConfigError, load
+from chinwag.services import apps
+from chinwag.services.context import Context
+from chinwag.storage.db import open_database, redact
+
+log = logging.getLogger("chinwag")
+
+
+def _add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    for name in names:
+        var, default, help_ = OPTIONS[name]
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            default=None,
+            help=f"{help_} [env {var}; default {default or 'see help'}]",
+        )
+
+
+def _context(config: Config) -> Context:
+    return Context(db=open_database(config.database_url))
+
+
+def _print_app(out: list[str], app: apps.AppWithKeys, show_secret: bool) -> None:
+    out.append(f"  App id:     {app.app.id}")
+    if show_secret:
+        out.append(f"  Secret key: {app.secret_keys[0]}")
+
+
+def prepare(config: Config, ctx: Context) -> list[str]:
+    """Make sure an app exists (from the environment, or a first default one); say how to use it."""
+    lines = [f"Chinwag {__version__} on {config.base_url} (database {redact(config.database_url)})"]
+    if config.app_id and config.secret_key:
+        app, created = apps.ensure_app(ctx, config.app_id, config.secret_key)
+        lines.append("App from CHINWAG_APP_ID" + (" (created)" if created else "") + ":")
+        _print_app(lines, app, show_secret=False)
+    else:
+        existing = apps.list_apps(ctx)
+        if not existing:
+            app = apps.create_app(ctx, "default")
+            lines.append("First start: created an app. Keep the secret key for your backend.")
+            _print_app(lines, app, show_secret=True)
+        else:
+            app = existing[0]
+            lines.append(f"Apps: {len(existing)} (list them with `chinwag apps list --secrets`)")
+            _print_app(lines, app, show_secret=False)
+    lines += [
+        f"  REST API:   {config.base_url}/v1/{app.app.id}/",
+        f"  API docs:   {config.base_url}/docs",
+        f"  Health:     {config.base_url}/healthz",
+    ]
+    return lines
+
+
+def cmd_serve(config: Config) -> int:
+    import uvicorn
+
+    from chinwag.web.app import create_app
+
+    ctx = _context(config)
+    for line in prepare(config, ctx):
+        print(line, flush=True)
+    uvicorn.run(
+        create_app(ctx),
+        host=config.host,
+        port=config.port,
+        log_level=config.log_level,
+        proxy_headers=False,
+    )
+    ctx.db.close()
+    return 0
+
+
+def cmd_apps(config: Config, args: argparse.Namespace) -> int:
+    ctx = _context(config)
+    try:
+        if args.apps_command == "create":
+            app = apps.create_app(ctx, args.name)
+            print(f"app id: {app.app.id}\nsecret key: {app.secret_keys[0]}")
+        else:
+            listed = apps.list_apps(ctx)
+            if not listed:
+                print("no apps yet: run `chinwag apps create`")
+            for a in listed:
+                keys = ", ".join(a.secret_keys) if args.secrets else f"{len(a.secret_keys)} key(s)"
+                print(f"{a.app.id}\t{a.app.name}\t{keys}")
+    finally:
+        ctx.db.close()
+    return 0
+
+
+def cmd_migrate(config: Config) -> int:
+    from chinwag.storage.migrations import LATEST
+
+    ctx = _context(config)
+    ctx.db.close()
+    print(f"database {redact(config.database_url)} is at schema version {LATEST}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chinwag", description="Self-hosted chat server.")
+    parser.add_argument("--version", action="version", version=f"chinwag {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server")
+    _add_options(serve, list(OPTIONS))
+    apps_p = sub.add_parser("apps", help="create and list apps")
+    _add_options(apps_p, ["data_dir", "database_url"])
+    apps_sub = apps_p.add_subparsers(dest="apps_command", required=True)
+    create = apps_sub.add_parser("create", help="create an app and print its id and secret key")
+    create.add_argument("--name", default="app")
+    listing = apps_sub.add_parser("list", help="list apps")
+    listing.add_argument("--secrets", action="store_true", help="print the secret keys too")
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    _add_options(migrate, ["data_dir", "database_url"])
+    args = parser.parse_args(argv)
+
+    overrides = {k: v for k, v in vars(args).items() if k in OPTIONS}
+    try:
+        config = load(overrides)
+    except ConfigError as exc:
+        print(f"chinwag: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        return cmd_serve(config)
+    if args.command == "apps":
+        return cmd_apps(config, args)
+    return cmd_migrate(config)

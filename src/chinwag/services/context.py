@@ -1,0 +1,44 @@
+"""What every use case needs: the database, the clock, and where events go after commit."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from chinwag.clock import Clock, SystemClock
+from chinwag.services.events import Event, EventSink, NullSink
+from chinwag.storage.db import Database, Tx
+
+
+class Unit:
+    """One transaction plus the events it will publish once it commits."""
+
+    def __init__(self, tx: Tx, now: int) -> None:
+        self.tx = tx
+        self.now = now
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+
+@dataclass
+class Context:
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+    sink: EventSink = field(default_factory=NullSink)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Unit]:
+        """A write transaction; its events are published only if it commits."""
+        with self.db.transaction() as tx:
+            unit = Unit(tx, self.clock.now_ms())
+            yield unit
+        if unit.events:
+            self.sink.publish(unit.events)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.db.read() as tx:
+            yield tx

@@ -1,0 +1,60 @@
+"""A user's conversation list with unread counts: memberships only, never guest visits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chinwag.domain import access as rules
+from chinwag.errors import NotFound
+from chinwag.serialize import conversation_json
+from chinwag.services.context import Context
+from chinwag.storage import inbox as store
+from chinwag.storage import messages as msg_store
+from chinwag.storage import participants as part_store
+from chinwag.storage import users as user_store
+
+
+def user_conversations(
+    ctx: Context,
+    app_id: str,
+    user_id: str,
+    limit: int,
+    starting_after: str | None,
+    unreads_only: bool,
+) -> list[dict[str, Any]]:
+    with ctx.read() as tx:
+        if user_store.get_user(tx, app_id, user_id) is None:
+            raise NotFound(f"no user {user_id!r}", code="USER_NOT_FOUND")
+        after = None
+        if starting_after is not None:
+            activity = store.activity_of(tx, app_id, user_id, starting_after)
+            if activity is None:
+                raise NotFound(
+                    f"startingAfter: {user_id!r} has no conversation {starting_after!r}",
+                    code="CONVERSATION_NOT_FOUND",
+                )
+            after = (activity, starting_after)
+        rows = store.inbox(tx, app_id, user_id, limit, after, unreads_only)
+        out = []
+        for row in rows:
+            conv, me = row.conversation, row.participant
+            view = rules.participant_view(me.membership)
+            after_pos, upto = rules.unread_range(me.read_position, view, conv.seq)
+            unread = msg_store.unread_count(tx, app_id, conv.id, user_id, after_pos, upto)
+            last = msg_store.last_messages(tx, app_id, [(conv.id, upto)]).get(conv.id)
+            participants = part_store.list_participants(tx, app_id, conv.id)
+            data = conversation_json(conv, participants, last)
+            data.update(
+                {
+                    "access": me.access.value if me.member else "None",
+                    "isMember": me.member,
+                    "notify": me.notify,
+                    "joinedAt": me.joined_at,
+                    "lastActivityAt": row.activity,
+                    "unreadMessageCount": unread,
+                    "isUnread": unread > 0,
+                    "readUntil": me.read_position,
+                }
+            )
+            out.append(data)
+    return out

@@ -1,0 +1,103 @@
+"""Conversations and their change counter (``seq``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chinwag.storage.db import Tx
+from chinwag.storage.records import Conversation, dumps
+
+COLUMNS = {
+    "subject": "subject",
+    "photoUrl": "photo_url",
+    "welcomeMessages": "welcome_messages",
+    "custom": "custom",
+    "guestAccess": "guest_access",
+}
+_JSON = {"welcomeMessages", "custom"}
+
+
+def get_conversation(tx: Tx, app_id: str, conversation_id: str, lock: bool = False) -> Conversation | None:
+    sql = "SELECT * FROM conversations WHERE app_id = ? AND id = ?"
+    if lock and tx.dialect == "postgresql":
+        sql += " FOR UPDATE"
+    row = tx.one(sql, (app_id, conversation_id))
+    return Conversation.from_row(row) if row else None
+
+
+def list_conversations(tx: Tx, app_id: str, limit: int, after: str | None) -> list[Conversation]:
+    if after is None:
+        rows = tx.all(
+            "SELECT * FROM conversations WHERE app_id = ? ORDER BY id LIMIT ?", (app_id, limit)
+        )
+    else:
+        rows = tx.all(
+            "SELECT * FROM conversations WHERE app_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (app_id, after, limit),
+        )
+    return [Conversation.from_row(r) for r in rows]
+
+
+def insert_conversation(
+    tx: Tx, app_id: str, conversation_id: str, fields: dict[str, Any], now: int
+) -> None:
+    values = {COLUMNS[k]: (dumps(v) if k in _JSON else v) for k, v in fields.items()}
+    values.setdefault("custom", "{}")
+    values.setdefault("guest_access", "ReadWrite")
+    cols = ["app_id", "id", *values, "seq", "created_at"]
+    tx.execute(
+        f"INSERT INTO conversations ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        (app_id, conversation_id, *values.values(), 0, now),
+    )
+
+
+def update_conversation(tx: Tx, app_id: str, conversation_id: str, fields: dict[str, Any]) -> None:
+    if not fields:
+        return
+    values = {COLUMNS[k]: (dumps(v) if k in _JSON else v) for k, v in fields.items()}
+    sets = ", ".join(f"{c} = ?" for c in values)
+    tx.execute(
+        f"UPDATE conversations SET {sets} WHERE app_id = ? AND id = ?",
+        (*values.values(), app_id, conversation_id),
+    )
+
+
+def next_seq(tx: Tx, app_id: str, conversation_id: str, message_at: int | None = None) -> int:
+    """Advance the conversation's change counter inside the caller's transaction.
+
+    On PostgreSQL the UPDATE takes the row lock, so concurrent writers to one conversation get
+    consecutive positions in commit order.
+    """
+    if message_at is None:
+        row = tx.one(
+            "UPDATE conversations SET seq = seq + 1 WHERE app_id = ? AND id = ? RETURNING seq",
+            (app_id, conversation_id),
+        )
+    else:
+        row = tx.one(
+            "UPDATE conversations SET seq = seq + 1, last_message_at = ? "
+            "WHERE app_id = ? AND id = ? RETURNING seq",
+            (message_at, app_id, conversation_id),
+        )
+    assert row is not None
+    return int(row["seq"])
+
+
+def delete_conversation(tx: Tx, app_id: str, conversation_id: str) -> bool:
+    tx.execute(
+        "DELETE FROM messages WHERE app_id = ? AND conversation_id = ?", (app_id, conversation_id)
+    )
+    tx.execute(
+        "DELETE FROM participants WHERE app_id = ? AND conversation_id = ?",
+        (app_id, conversation_id),
+    )
+    return tx.execute(
+        "DELETE FROM conversations WHERE app_id = ? AND id = ?", (app_id, conversation_id)
+    ) > 0
+
+
+def current_seq(tx: Tx, app_id: str, conversation_id: str) -> int:
+    row = tx.one(
+        "SELECT seq FROM conversations WHERE app_id = ? AND id = ?", (app_id, conversation_id)
+    )
+    return int(row["seq"]) if row else 0

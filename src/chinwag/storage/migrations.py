@@ -1,0 +1,147 @@
+"""Schema migrations, applied in order and recorded in ``schema_migrations``.
+
+One schema for both databases: portable types only (TEXT, BIGINT, INTEGER, BOOLEAN stored as
+0/1 INTEGER). JSON is stored as TEXT. Add a migration to change the schema; never edit one that
+has shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from chinwag.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "initial schema",
+        [
+            """CREATE TABLE apps (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                settings TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )""",
+            """CREATE TABLE secret_keys (
+                secret TEXT PRIMARY KEY,
+                app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX secret_keys_app ON secret_keys(app_id)",
+            """CREATE TABLE users (
+                app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+                id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                email TEXT,
+                phone TEXT,
+                photo_url TEXT,
+                role TEXT,
+                locale TEXT,
+                welcome_message TEXT,
+                availability_text TEXT,
+                custom TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (app_id, id)
+            )""",
+            """CREATE TABLE conversations (
+                app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+                id TEXT NOT NULL,
+                subject TEXT,
+                photo_url TEXT,
+                welcome_messages TEXT,
+                custom TEXT NOT NULL,
+                guest_access TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                last_message_at BIGINT,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (app_id, id)
+            )""",
+            """CREATE TABLE participants (
+                app_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                access TEXT NOT NULL,
+                notify TEXT NOT NULL,
+                member INTEGER NOT NULL,
+                horizon BIGINT,
+                frozen_activity_at BIGINT,
+                read_position BIGINT NOT NULL,
+                joined_at BIGINT NOT NULL,
+                seq BIGINT NOT NULL,
+                PRIMARY KEY (app_id, conversation_id, user_id),
+                FOREIGN KEY (app_id, conversation_id)
+                    REFERENCES conversations(app_id, id) ON DELETE CASCADE
+            )""",
+            "CREATE INDEX participants_by_user ON participants(app_id, user_id)",
+            """CREATE TABLE messages (
+                app_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                position BIGINT NOT NULL,
+                id TEXT NOT NULL,
+                type TEXT NOT NULL,
+                sender_id TEXT,
+                text TEXT NOT NULL,
+                custom TEXT NOT NULL,
+                referenced_message_id TEXT,
+                origin TEXT NOT NULL,
+                idempotency_key TEXT,
+                created_at BIGINT NOT NULL,
+                edited_at BIGINT,
+                deleted_at BIGINT,
+                seq BIGINT NOT NULL,
+                PRIMARY KEY (app_id, conversation_id, position),
+                FOREIGN KEY (app_id, conversation_id)
+                    REFERENCES conversations(app_id, id) ON DELETE CASCADE
+            )""",
+            "CREATE UNIQUE INDEX messages_id ON messages(app_id, id)",
+            """CREATE UNIQUE INDEX messages_idempotency
+                ON messages(app_id, conversation_id, idempotency_key)
+                WHERE idempotency_key IS NOT NULL""",
+            "CREATE INDEX messages_changes ON messages(app_id, conversation_id, seq)",
+        ],
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(db: Database) -> int:
+    with db.transaction() as tx:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        )
+        row = tx.one("SELECT MAX(version) AS v FROM schema_migrations")
+    return int(row["v"]) if row and row["v"] is not None else 0
+
+
+def migrate(db: Database) -> int:
+    """Apply every migration newer than the database's version; return the new version.
+
+    Each migration runs in its own transaction together with its record, so a failure leaves
+    the database at the previous version. On PostgreSQL an advisory lock keeps two nodes
+    starting at once from racing.
+    """
+    version = current_version(db)
+    for number, name, statements in MIGRATIONS:
+        if number <= version:
+            continue
+        with db.transaction() as tx:
+            if tx.dialect == "postgresql":
+                tx.execute("SELECT pg_advisory_xact_lock(7253661)")
+            row = tx.one("SELECT 1 AS x FROM schema_migrations WHERE version = ?", (number,))
+            if row:
+                continue
+            log.info("applying migration %d: %s", number, name)
+            for sql in statements:
+                tx.execute(sql)
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (number, name, int(time.time() * 1000)),
+            )
+        version = number
+    return version

@@ -1,0 +1,79 @@
+"""Memberships of users in conversations, current and past."""
+
+from __future__ import annotations
+
+from chinwag.domain.access import Membership
+from chinwag.storage.db import Tx
+from chinwag.storage.records import Participant, notify_to_db
+
+
+def get_participant(tx: Tx, app_id: str, conversation_id: str, user_id: str) -> Participant | None:
+    row = tx.one(
+        "SELECT * FROM participants WHERE app_id = ? AND conversation_id = ? AND user_id = ?",
+        (app_id, conversation_id, user_id),
+    )
+    return Participant.from_row(row) if row else None
+
+
+def list_participants(tx: Tx, app_id: str, conversation_id: str) -> list[Participant]:
+    rows = tx.all(
+        "SELECT * FROM participants WHERE app_id = ? AND conversation_id = ? "
+        "ORDER BY joined_at, user_id",
+        (app_id, conversation_id),
+    )
+    return [Participant.from_row(r) for r in rows]
+
+
+def lifetime_count(tx: Tx, app_id: str, conversation_id: str) -> int:
+    row = tx.one(
+        "SELECT COUNT(*) AS n FROM participants WHERE app_id = ? AND conversation_id = ?",
+        (app_id, conversation_id),
+    )
+    return int(row["n"]) if row else 0
+
+
+def upsert_participant(
+    tx: Tx,
+    app_id: str,
+    conversation_id: str,
+    user_id: str,
+    membership: Membership,
+    notify: bool | str,
+    seq: int,
+    now: int,
+    frozen_activity_at: int | None,
+    rejoined: bool,
+) -> None:
+    """Write a membership. ``rejoined`` resets the join time (a removed user added again)."""
+    values = (
+        membership.access.value,
+        notify_to_db(notify),
+        1 if membership.member else 0,
+        membership.horizon,
+        frozen_activity_at,
+        seq,
+    )
+    updated = tx.execute(
+        "UPDATE participants SET access = ?, notify = ?, member = ?, horizon = ?, "
+        "frozen_activity_at = ?, seq = ?"
+        + (", joined_at = ?" if rejoined else "")
+        + " WHERE app_id = ? AND conversation_id = ? AND user_id = ?",
+        (*values, *((now,) if rejoined else ()), app_id, conversation_id, user_id),
+    )
+    if updated == 0:
+        tx.execute(
+            "INSERT INTO participants (access, notify, member, horizon, frozen_activity_at, seq, "
+            "app_id, conversation_id, user_id, read_position, joined_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            (*values, app_id, conversation_id, user_id, now),
+        )
+
+
+def set_read_position(
+    tx: Tx, app_id: str, conversation_id: str, user_id: str, position: int
+) -> None:
+    tx.execute(
+        "UPDATE participants SET read_position = ? WHERE app_id = ? AND conversation_id = ? "
+        "AND user_id = ? AND read_position < ?",
+        (position, app_id, conversation_id, user_id, position),
+    )

@@ -1,0 +1,1 @@
+"""HTTP transport: parse, authenticate, make one service call, serialize. Nothing else."""

@@ -1,0 +1,36 @@
+"""The ASGI application: routes, error mapping, body limit, health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from chinwag import __version__
+from chinwag.services.context import Context
+from chinwag.web import errors, rest_app, rest_conversations, rest_users
+from chinwag.web.limits import BodyLimit
+
+
+def create_app(ctx: Context) -> Any:
+    api = FastAPI(
+        title="Chinwag",
+        version=__version__,
+        summary="Self-hosted chat: REST API v1 for the integrator's backend.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    api.state.ctx = ctx
+    errors.install(api)
+
+    @api.get("/healthz", tags=["server"], summary="Liveness and database check")
+    def healthz() -> dict[str, Any]:
+        with ctx.read() as tx:
+            tx.one("SELECT 1 AS ok")
+        return {"status": "ok", "version": __version__, "database": ctx.db.dialect}
+
+    api.include_router(rest_users.router)
+    api.include_router(rest_conversations.router)
+    api.include_router(rest_app.router)
+    return BodyLimit(api)

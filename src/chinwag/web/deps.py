@@ -1,0 +1,31 @@
+"""Request dependencies: the service context and the authenticated app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+
+from chinwag.services import apps
+from chinwag.services.context import Context
+from chinwag.storage.records import App
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[Context, Depends(context)]
+
+
+def backend_app(
+    ctx: Ctx,
+    appId: Annotated[str, Path(max_length=128)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> App:
+    return apps.authenticate_backend(ctx, appId, authorization)
+
+
+AuthedApp = Annotated[App, Depends(backend_app)]
+PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@:~+=|-]+$")]
