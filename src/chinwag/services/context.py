@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from chinwag.clock import Clock, SystemClock
@@ -28,6 +28,9 @@ class Context:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     sink: EventSink = field(default_factory=NullSink)
+    #: Called inside the transaction, just before commit, with the unit and its events
+    #: (the outbox writes webhook and notification work here, so it commits with the change).
+    in_transaction: list[Callable[[Unit], None]] = field(default_factory=list)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Unit]:
@@ -35,6 +38,8 @@ class Context:
         with self.db.transaction() as tx:
             unit = Unit(tx, self.clock.now_ms())
             yield unit
+            for hook in self.in_transaction:
+                hook(unit)
         if unit.events:
             self.sink.publish(unit.events)
 
