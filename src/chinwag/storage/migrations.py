@@ -104,6 +104,50 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX messages_changes ON messages(app_id, conversation_id, seq)",
         ],
     ),
+    (
+        2,
+        "outbox for notifications and webhooks; webhook endpoints",
+        [
+            # One row per unit of work: a notification batch, an email, an SMS, a webhook call.
+            # See storage/outbox.py for the states.
+            """CREATE TABLE outbox (
+                id TEXT PRIMARY KEY,
+                app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                due_at BIGINT NOT NULL,
+                attempts INTEGER NOT NULL,
+                in_flight INTEGER NOT NULL,
+                lease_owner TEXT,
+                lease_until BIGINT,
+                conversation_id TEXT,
+                user_id TEXT,
+                parent_id TEXT,
+                webhook_id TEXT,
+                event_type TEXT,
+                target TEXT,
+                payload TEXT NOT NULL,
+                last_status INTEGER,
+                last_error TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                done_at BIGINT
+            )""",
+            "CREATE INDEX outbox_due ON outbox(status, due_at)",
+            "CREATE INDEX outbox_batches ON outbox(app_id, conversation_id, kind, status)",
+            "CREATE INDEX outbox_log ON outbox(app_id, kind, created_at)",
+            """CREATE TABLE webhooks (
+                app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+                id TEXT NOT NULL,
+                url TEXT NOT NULL,
+                events TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (app_id, id)
+            )""",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
