@@ -25,7 +25,9 @@ from chinwag.services.events import RecordingSink
 from chinwag.storage.db import Database, open_database
 from chinwag.web.app import create_app
 
-PG_ADMIN_URL = os.environ.get("CHINWAG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CHINWAG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(scope="session")

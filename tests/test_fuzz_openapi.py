@@ -42,7 +42,9 @@ def target(request, tmp_path_factory):
         db.close()
 
 
-@pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
+@pytest.mark.parametrize(
+    "mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
+)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_no_request_gets_a_server_error(target, method, path, mode):
     schema, app_id, secret = target
@@ -55,10 +57,18 @@ def test_no_request_gets_a_server_error(target, method, path, mode):
     )
 
     @given(case=strategy)
-    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     def run(case):
         response = case.call()
-        where = (case.method, case.formatted_path, case.body, response.status_code, response.text[:300])
+        where = (
+            case.method,
+            case.formatted_path,
+            case.body,
+            response.status_code,
+            response.text[:300],
+        )
         assert response.status_code in ALLOWED, where
         if response.status_code != 200:
             body = response.json()

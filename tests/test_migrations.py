@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chinwag.services import apps, users
 from chinwag.schemas import UserPut
+from chinwag.services import apps, users
 from chinwag.services.context import Context
 from chinwag.storage import migrations
 from chinwag.storage.db import PostgresDatabase, SqliteDatabase

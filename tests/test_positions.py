@@ -15,7 +15,9 @@ def test_concurrent_senders_get_distinct_consecutive_positions(ctx, app_keys):
     app_id = app_keys.app.id
     for u in ["a", "b", "c", "d"]:
         users.put_user(ctx, app_id, u, UserPut(name=u))
-    conversations.put_conversation(ctx, app_id, "busy", ConversationPut(participants=["a", "b", "c", "d"]))
+    conversations.put_conversation(
+        ctx, app_id, "busy", ConversationPut(participants=["a", "b", "c", "d"])
+    )
 
     def burst(sender: str) -> list[int]:
         out = []

@@ -29,7 +29,10 @@ def test_history_pages_newest_first_by_keyset(chat):
         seen += [m["text"] for m in page]
         after = page[-1]["id"]
     assert seen == [f"m{i}" for i in reversed(range(25))]
-    positions = [m["position"] for m in api.ok(api.get("/conversations/c/messages", params={"limit": 25}))["data"]]
+    positions = [
+        m["position"]
+        for m in api.ok(api.get("/conversations/c/messages", params={"limit": 25}))["data"]
+    ]
     assert positions == sorted(positions, reverse=True) and len(set(positions)) == 25
 
 
@@ -43,7 +46,10 @@ def test_send_is_all_or_nothing(chat):
     assert api.post("/conversations/c/messages", [um("")]).status_code == 400
     assert api.post("/conversations/c/messages", [um("x" * 10_001)]).status_code == 400
     assert api.post("/conversations/c/messages", [um("x", custom={"k": 1})]).status_code == 400
-    assert api.post("/conversations/c/messages", [{"type": "Carrier pigeon", "text": "x"}]).status_code == 400
+    assert (
+        api.post("/conversations/c/messages", [{"type": "Carrier pigeon", "text": "x"}]).status_code
+        == 400
+    )
     assert api.post("/conversations/nope/messages", [um("x")]).status_code == 404
 
 
@@ -59,12 +65,24 @@ def test_idempotency_key(chat):
 
 def test_get_edit_delete_keep_order(chat):
     api = chat
-    ids = [m["id"] for m in api.ok(api.post("/conversations/c/messages", [um("one"), um("two"), um("three")]))]
-    edited = api.ok(api.put(f"/conversations/c/messages/{ids[1]}", {"text": "TWO", "custom": {"e": "1"}}))
-    assert edited["text"] == "TWO" and edited["editedAt"] is not None and edited["custom"] == {"e": "1"}
+    ids = [
+        m["id"]
+        for m in api.ok(api.post("/conversations/c/messages", [um("one"), um("two"), um("three")]))
+    ]
+    edited = api.ok(
+        api.put(f"/conversations/c/messages/{ids[1]}", {"text": "TWO", "custom": {"e": "1"}})
+    )
+    assert (
+        edited["text"] == "TWO"
+        and edited["editedAt"] is not None
+        and edited["custom"] == {"e": "1"}
+    )
     assert api.ok(api.get(f"/conversations/c/messages/{ids[1]}"))["text"] == "TWO"
     api.ok(api.delete(f"/conversations/c/messages/{ids[0]}"))
-    assert [m["text"] for m in api.ok(api.get("/conversations/c/messages"))["data"]] == ["three", "TWO"]
+    assert [m["text"] for m in api.ok(api.get("/conversations/c/messages"))["data"]] == [
+        "three",
+        "TWO",
+    ]
     assert api.get(f"/conversations/c/messages/{ids[0]}").status_code == 404
     assert api.delete(f"/conversations/c/messages/{ids[0]}").status_code == 404
     assert api.put(f"/conversations/c/messages/{ids[2]}", {"text": 3}).status_code == 400
@@ -77,8 +95,14 @@ def test_get_edit_delete_keep_order(chat):
 
 def test_conversation_merge_list_delete(chat):
     api = chat
-    api.ok(api.put("/conversations/c", {"subject": "S", "custom": {"x": "1"}, "welcomeMessages": ["hi"]}))
-    api.ok(api.put("/conversations/c", {"photoUrl": "https://example.com/p.png", "custom": {"y": "2"}}))
+    api.ok(
+        api.put(
+            "/conversations/c", {"subject": "S", "custom": {"x": "1"}, "welcomeMessages": ["hi"]}
+        )
+    )
+    api.ok(
+        api.put("/conversations/c", {"photoUrl": "https://example.com/p.png", "custom": {"y": "2"}})
+    )
     conv = api.ok(api.get("/conversations/c"))
     assert conv["subject"] == "S" and conv["custom"] == {"x": "1", "y": "2"}
     assert conv["welcomeMessages"] == ["hi"] and conv["photoUrl"] == "https://example.com/p.png"
@@ -108,21 +132,31 @@ def test_settings_get_and_patch(api):
     }
     changed = api.ok(api.patch("/settings", {"identityVerification": True, "participantLimit": 3}))
     assert changed["identityVerification"] is True and changed["participantLimit"] == 3
-    for bad in [{"identityVerification": "yes"}, {"participantLimit": 0}, {"participantLimit": "3"},
-                {"nope": 1}, {"notificationDelaySeconds": -1}]:
+    for bad in [
+        {"identityVerification": "yes"},
+        {"participantLimit": 0},
+        {"participantLimit": "3"},
+        {"nope": 1},
+        {"notificationDelaySeconds": -1},
+    ]:
         assert api.patch("/settings", bad).status_code == 400, bad
     assert api.ok(api.get("/settings"))["participantLimit"] == 3
 
 
 def test_batch(chat):
     api = chat
-    result = api.ok(api.post("/batch", [
-        [1, "PUT", "/users/z", {"name": "Zed"}],
-        [2, "GET", "/users/z"],
-        [3, "POST", "/conversations/c/messages", [um("from batch")]],
-        [4, "GET", "/conversations/c/messages", {"limit": "1"}],
-        [5, "GET", "/users/nobody"],
-    ]))
+    result = api.ok(
+        api.post(
+            "/batch",
+            [
+                [1, "PUT", "/users/z", {"name": "Zed"}],
+                [2, "GET", "/users/z"],
+                [3, "POST", "/conversations/c/messages", [um("from batch")]],
+                [4, "GET", "/conversations/c/messages", {"limit": "1"}],
+                [5, "GET", "/users/nobody"],
+            ],
+        )
+    )
     assert [r[0] for r in result] == [1, 2, 3, 4, 5]
     assert [r[1] for r in result] == [200, 200, 200, 200, 404]
     assert result[1][2]["name"] == "Zed"

@@ -6,8 +6,11 @@ import pytest
 
 
 def send(api, text, sender=None, cid="g1"):
-    msg = {"type": "SystemMessage", "text": text} if sender is None else {
-        "type": "UserMessage", "sender": sender, "text": text}
+    msg = (
+        {"type": "SystemMessage", "text": text}
+        if sender is None
+        else {"type": "UserMessage", "sender": sender, "text": text}
+    )
     return api.post(f"/conversations/{cid}/messages", [msg])
 
 
@@ -17,8 +20,17 @@ def inbox(api, user, **params):
 
 @pytest.fixture
 def group(api):
-    api.ok(api.put("/users", {u: {"name": u.title()} for u in ["alice", "sebastian", "steve", "mallory"]}))
-    api.ok(api.put("/conversations/g1", {"participants": ["alice", "sebastian", "steve"], "subject": "Steel preserve"}))
+    api.ok(
+        api.put(
+            "/users", {u: {"name": u.title()} for u in ["alice", "sebastian", "steve", "mallory"]}
+        )
+    )
+    api.ok(
+        api.put(
+            "/conversations/g1",
+            {"participants": ["alice", "sebastian", "steve"], "subject": "Steel preserve"},
+        )
+    )
     return api
 
 
@@ -90,7 +102,9 @@ def test_removed_participant_keeps_history_and_is_not_listed(group):
     r = send(api, "still here?", "sebastian")
     assert r.status_code == 403
     # PATCH needs a membership; DELETE twice is a clear 404.
-    assert api.patch("/conversations/g1/participants/sebastian", {"access": "Read"}).status_code == 404
+    assert (
+        api.patch("/conversations/g1/participants/sebastian", {"access": "Read"}).status_code == 404
+    )
     r = api.delete("/conversations/g1/participants/sebastian")
     assert r.status_code == 404 and r.json()["errorCode"] == "PARTICIPANT_NOT_FOUND"
     # Joining again restores the full history.
@@ -112,9 +126,15 @@ def test_join_put_overwrites_and_patch_is_partial(group):
     api = group
     api.ok(api.put("/conversations/g1/participants/steve", {"access": "Read", "notify": False}))
     api.ok(api.patch("/conversations/g1/participants/steve", {"notify": "MentionsOnly"}))
-    assert api.ok(api.get("/conversations/g1"))["participants"]["steve"] == {"access": "Read", "notify": "MentionsOnly"}
+    assert api.ok(api.get("/conversations/g1"))["participants"]["steve"] == {
+        "access": "Read",
+        "notify": "MentionsOnly",
+    }
     api.ok(api.put("/conversations/g1/participants/steve", {}))
-    assert api.ok(api.get("/conversations/g1"))["participants"]["steve"] == {"access": "ReadWrite", "notify": True}
+    assert api.ok(api.get("/conversations/g1"))["participants"]["steve"] == {
+        "access": "ReadWrite",
+        "notify": True,
+    }
     assert api.put("/conversations/g1/participants/steve", {"access": "None"}).status_code == 400
     assert api.patch("/conversations/g1/participants/steve", {}).status_code == 400
     assert api.patch("/conversations/g1/participants/steve", {"notify": "yes"}).status_code == 400
@@ -149,7 +169,9 @@ def test_unknown_participant_user_is_404_and_nothing_written(api):
 
 def test_message_sender_rules(group):
     api = group
-    r = api.post("/conversations/g1/messages", [{"type": "SystemMessage", "text": "x", "sender": "alice"}])
+    r = api.post(
+        "/conversations/g1/messages", [{"type": "SystemMessage", "text": "x", "sender": "alice"}]
+    )
     assert r.status_code == 400  # a system message has no sender
     r = api.post("/conversations/g1/messages", [{"type": "UserMessage", "text": "x"}])
     assert r.status_code == 400  # a user message needs one
@@ -173,7 +195,12 @@ def test_user_conversations_order_unreads_and_paging(api, clock):
         api.ok(api.put(f"/conversations/c{i}", {"participants": ["me", "you"]}))
     for cid in ["c3", "c1"]:
         clock.advance(1000)
-        api.ok(api.post(f"/conversations/{cid}/messages", [{"type": "UserMessage", "sender": "you", "text": cid}]))
+        api.ok(
+            api.post(
+                f"/conversations/{cid}/messages",
+                [{"type": "UserMessage", "sender": "you", "text": cid}],
+            )
+        )
     rows = inbox(api, "me", limit=3)
     assert [r["id"] for r in rows] == ["c1", "c3", "c4"]  # newest activity first
     everything = inbox(api, "me", limit=100)

@@ -21,8 +21,17 @@ def test_create_requires_name_and_nothing_is_written(api):
 
 
 def test_put_merges_only_sent_fields(api):
-    api.ok(api.put("/users/u1", {"name": "Alice", "email": "alice@example.com", "custom": {"a": "1", "b": "2"}}))
-    api.ok(api.put("/users/u1", {"photoUrl": "https://example.com/a.png", "custom": {"b": None, "c": "3"}}))
+    api.ok(
+        api.put(
+            "/users/u1",
+            {"name": "Alice", "email": "alice@example.com", "custom": {"a": "1", "b": "2"}},
+        )
+    )
+    api.ok(
+        api.put(
+            "/users/u1", {"photoUrl": "https://example.com/a.png", "custom": {"b": None, "c": "3"}}
+        )
+    )
     user = api.ok(api.get("/users/u1"))
     assert user["name"] == "Alice"
     assert user["email"] == ["alice@example.com"]  # a single string becomes a list
@@ -78,7 +87,9 @@ def test_batch_put_is_all_or_nothing(api):
 def test_list_users_pages_by_id(api):
     api.ok(api.put("/users", {f"u{i:02}": {"name": f"U{i}"} for i in range(25)}))
     first = api.ok(api.get("/users", params={"limit": 10}))["data"]
-    second = api.ok(api.get("/users", params={"limit": 10, "startingAfter": first[-1]["id"]}))["data"]
+    second = api.ok(api.get("/users", params={"limit": 10, "startingAfter": first[-1]["id"]}))[
+        "data"
+    ]
     assert [u["id"] for u in first] == [f"u{i:02}" for i in range(10)]
     assert [u["id"] for u in second] == [f"u{i:02}" for i in range(10, 20)]
     assert api.get("/users", params={"limit": 0}).status_code == 400
@@ -108,7 +119,11 @@ def test_app_jwt(api):
         _token(api, tokenType="user"),
         _token(api, iss="other"),
         _token(api, exp=int(time.time()) - 60),
-        jwt.encode({"tokenType": "app", "iss": api.app_id}, "not-the-key-but-long-enough-for-hs256!", algorithm="HS256"),
+        jwt.encode(
+            {"tokenType": "app", "iss": api.app_id},
+            "not-the-key-but-long-enough-for-hs256!",
+            algorithm="HS256",
+        ),
     ]:
         assert api.client.get(url, headers={"Authorization": f"Bearer {bad}"}).status_code == 401
 
@@ -143,6 +158,8 @@ def test_body_too_large_is_413(api):
 
 def test_malformed_json_is_400(api):
     r = api.client.put(
-        api.url("/users/u1"), headers=api.headers | {"content-type": "application/json"}, content=b"{nope"
+        api.url("/users/u1"),
+        headers=api.headers | {"content-type": "application/json"},
+        content=b"{nope",
     )
     assert r.status_code == 400 and r.json()["errorCode"] == "INVALID_REQUEST"

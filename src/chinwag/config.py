@@ -22,7 +22,11 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "sqlite:///path or postgresql://...; default: SQLite at DATA_DIR/chinwag.db.",
     ),
     "broker_url": ("CHINWAG_BROKER_URL", "memory://", "memory:// (one process) or redis://..."),
-    "app_id": ("CHINWAG_APP_ID", None, "With CHINWAG_SECRET_KEY: make sure this app exists at start."),
+    "app_id": (
+        "CHINWAG_APP_ID",
+        None,
+        "With CHINWAG_SECRET_KEY: make sure this app exists at start.",
+    ),
     "secret_key": ("CHINWAG_SECRET_KEY", None, "The secret key of CHINWAG_APP_ID."),
     "public_url": (
         "CHINWAG_PUBLIC_URL",
@@ -54,8 +58,9 @@ class Config:
         return self.public_url or f"http://{self.host}:{self.port}"
 
 
-def load(overrides: Mapping[str, str | None] | None = None,
-         environ: Mapping[str, str] | None = None) -> Config:
+def load(
+    overrides: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
     """Flags (``overrides``) win over environment variables, which win over defaults."""
     env = os.environ if environ is None else environ
     raw: dict[str, str | None] = {}

@@ -27,6 +27,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_ID": (400, "An id in the path or body uses characters outside the id charset."),
     "SYSTEM_MESSAGE_WITH_SENDER": (400, "A SystemMessage was given a sender."),
     "USER_MESSAGE_WITHOUT_SENDER": (400, "A UserMessage has no sender."),
+    "INVALID_FRAME": (400, "A realtime frame has an unknown method or a malformed element."),
     "UNAUTHORIZED": (401, "Missing or wrong secret key, app token, signature or user token."),
     "NOT_A_PARTICIPANT": (403, "The user is not a participant who may do this."),
     "NOT_ALLOWED_TO_WRITE": (403, "The user's access (Read or None) does not allow writing."),
@@ -42,6 +43,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "IDEMPOTENCY_KEY_REUSED": (409, "The idempotency key was used for a different message."),
     "PAYLOAD_TOO_LARGE": (413, "The request body is larger than the limit."),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After seconds."),
+    "TOO_MANY_CONNECTIONS": (429, "This user has too many realtime connections open."),
 }
 
 

@@ -19,7 +19,9 @@ _ALPHABET = string.ascii_letters + string.digits
 
 def check_id(value: str, what: str) -> str:
     if not ID_PATTERN.match(value):
-        raise InvalidRequest(f"{what} {value[:140]!r} is not a valid id ({ID_RULE})", code="INVALID_ID")
+        raise InvalidRequest(
+            f"{what} {value[:140]!r} is not a valid id ({ID_RULE})", code="INVALID_ID"
+        )
     return value
 
 

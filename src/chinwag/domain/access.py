@@ -135,9 +135,7 @@ class BrowserSync:
     allow_conversation_sync: bool
 
 
-def guest_view(
-    sync: BrowserSync, policy: GuestAccess, membership: Membership | None
-) -> View:
+def guest_view(sync: BrowserSync, policy: GuestAccess, membership: Membership | None) -> View:
     """The view of a user selecting a conversation with ``asGuest: true``.
 
     A user with any membership (``None`` included) gets their participant view: ``asGuest`` has

@@ -25,8 +25,9 @@ class AppWithKeys:
     secret_keys: list[str]
 
 
-def create_app(ctx: Context, name: str = "default", app_id: str | None = None,
-               secret: str | None = None) -> AppWithKeys:
+def create_app(
+    ctx: Context, name: str = "default", app_id: str | None = None, secret: str | None = None
+) -> AppWithKeys:
     app_id = ids.check_id(app_id, "app id") if app_id else ids.new_app_id()
     secret = secret or ids.new_secret_key()
     with ctx.write() as unit:
@@ -44,7 +45,9 @@ def ensure_app(ctx: Context, app_id: str, secret: str) -> tuple[AppWithKeys, boo
         app = store.get_app(unit.tx, app_id)
         created = app is None
         if app is None:
-            store.insert_app(unit.tx, ids.check_id(app_id, "app id"), app_id, AppSettings(), unit.now)
+            store.insert_app(
+                unit.tx, ids.check_id(app_id, "app id"), app_id, AppSettings(), unit.now
+            )
         keys = store.secret_keys(unit.tx, app_id)
         if secret not in keys:
             store.insert_secret_key(unit.tx, app_id, secret, unit.now)

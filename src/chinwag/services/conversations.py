@@ -19,7 +19,9 @@ from chinwag.storage.db import Tx
 from chinwag.storage.records import Conversation
 
 
-def put_conversation(ctx: Context, app_id: str, conversation_id: str, body: ConversationPut) -> bool:
+def put_conversation(
+    ctx: Context, app_id: str, conversation_id: str, body: ConversationPut
+) -> bool:
     """Create or merge. Listed participants are added (existing memberships stay as they are).
 
     Returns whether the conversation was created.
@@ -48,7 +50,11 @@ def put_conversation(ctx: Context, app_id: str, conversation_id: str, body: Conv
                 Event(
                     "conversation.updated",
                     app_id,
-                    {"conversation": _json(unit.tx, app_id, load_conversation(unit, app_id, conversation_id))},
+                    {
+                        "conversation": _json(
+                            unit.tx, app_id, load_conversation(unit, app_id, conversation_id)
+                        )
+                    },
                     conversation_id=conversation_id,
                     position=seq,
                 )
@@ -70,9 +76,14 @@ def get_conversation(ctx: Context, app_id: str, conversation_id: str) -> dict[st
         return _json(tx, app_id, conv)
 
 
-def list_conversations(ctx: Context, app_id: str, limit: int, starting_after: str | None) -> list[dict[str, Any]]:
+def list_conversations(
+    ctx: Context, app_id: str, limit: int, starting_after: str | None
+) -> list[dict[str, Any]]:
     with ctx.read() as tx:
-        return [_json(tx, app_id, c) for c in store.list_conversations(tx, app_id, limit, starting_after)]
+        return [
+            _json(tx, app_id, c)
+            for c in store.list_conversations(tx, app_id, limit, starting_after)
+        ]
 
 
 def delete_conversation(ctx: Context, app_id: str, conversation_id: str) -> None:
@@ -81,7 +92,9 @@ def delete_conversation(ctx: Context, app_id: str, conversation_id: str) -> None
         conv = store.get_conversation(unit.tx, app_id, conversation_id, lock=True)
         if conv is None:
             raise NotFound(f"no conversation {conversation_id!r}", code="CONVERSATION_NOT_FOUND")
-        members = tuple(p.user_id for p in part_store.list_participants(unit.tx, app_id, conversation_id))
+        members = tuple(
+            p.user_id for p in part_store.list_participants(unit.tx, app_id, conversation_id)
+        )
         store.delete_conversation(unit.tx, app_id, conversation_id)
         unit.emit(
             Event(

@@ -20,6 +20,7 @@ EVENT_TYPES = (
     "conversation.updated",
     "conversation.deleted",
     "conversation.read",
+    "typing.changed",
     "user.created",
     "user.updated",
     "settings.updated",

@@ -71,8 +71,19 @@ def send_messages(
             position = conv_store.next_seq(unit.tx, app_id, conv.id, message_at=unit.now)
             message_id = ids.new_message_id()
             store.insert_message(
-                unit.tx, app_id, conv.id, position, message_id, item.type, sender, item.text,
-                item.custom, item.referencedMessageId, origin, item.idempotencyKey, unit.now,
+                unit.tx,
+                app_id,
+                conv.id,
+                position,
+                message_id,
+                item.type,
+                sender,
+                item.text,
+                item.custom,
+                item.referencedMessageId,
+                origin,
+                item.idempotencyKey,
+                unit.now,
             )
             stored = store.get_message(unit.tx, app_id, conv.id, message_id)
             assert stored is not None
@@ -106,7 +117,9 @@ def history(
         if starting_after is not None:
             anchor = store.get_message(tx, app_id, conversation_id, starting_after)
             if anchor is None:
-                raise NotFound(f"startingAfter: no message {starting_after!r}", code="MESSAGE_NOT_FOUND")
+                raise NotFound(
+                    f"startingAfter: no message {starting_after!r}", code="MESSAGE_NOT_FOUND"
+                )
             before = anchor.position
         if view is not None:
             rules.check_can_read(view)
@@ -120,17 +133,22 @@ def get_message(ctx: Context, app_id: str, conversation_id: str, message_id: str
     with ctx.read() as tx:
         m = store.get_message(tx, app_id, conversation_id, message_id)
         if m is None or m.deleted_at is not None:
-            raise NotFound(f"no message {message_id!r} in {conversation_id!r}", code="MESSAGE_NOT_FOUND")
+            raise NotFound(
+                f"no message {message_id!r} in {conversation_id!r}", code="MESSAGE_NOT_FOUND"
+            )
         participants = part_store.list_participants(tx, app_id, conversation_id)
     return message_json(m, read_by(m, participants))
 
 
-def _load_for_change(unit: Unit, app_id: str, conversation_id: str, message_id: str,
-                     actor: str | None) -> Message:
+def _load_for_change(
+    unit: Unit, app_id: str, conversation_id: str, message_id: str, actor: str | None
+) -> Message:
     load_conversation(unit, app_id, conversation_id)
     m = store.get_message(unit.tx, app_id, conversation_id, message_id)
     if m is None or m.deleted_at is not None:
-        raise NotFound(f"no message {message_id!r} in {conversation_id!r}", code="MESSAGE_NOT_FOUND")
+        raise NotFound(
+            f"no message {message_id!r} in {conversation_id!r}", code="MESSAGE_NOT_FOUND"
+        )
     if actor is not None:
         if m.sender_id != actor:
             raise Forbidden("only the sender may change a message", code="NOT_ALLOWED_TO_WRITE")
@@ -138,22 +156,39 @@ def _load_for_change(unit: Unit, app_id: str, conversation_id: str, message_id: 
     return m
 
 
-def edit_message(ctx: Context, app_id: str, conversation_id: str, message_id: str,
-                 body: MessageEdit, actor: str | None = None) -> dict[str, Any]:
+def edit_message(
+    ctx: Context,
+    app_id: str,
+    conversation_id: str,
+    message_id: str,
+    body: MessageEdit,
+    actor: str | None = None,
+) -> dict[str, Any]:
     """Edit text and/or custom; ``actor`` None is the backend, else only the sender may edit."""
     with ctx.write() as unit:
         _load_for_change(unit, app_id, conversation_id, message_id, actor)
         seq = conv_store.next_seq(unit.tx, app_id, conversation_id)
-        store.update_message(unit.tx, app_id, conversation_id, message_id, body.text, body.custom, seq, unit.now)
+        store.update_message(
+            unit.tx, app_id, conversation_id, message_id, body.text, body.custom, seq, unit.now
+        )
         m = store.get_message(unit.tx, app_id, conversation_id, message_id)
         assert m is not None
         data = message_json(m)
-        unit.emit(Event("message.edited", app_id, {"message": data}, conversation_id=conversation_id, position=seq))
+        unit.emit(
+            Event(
+                "message.edited",
+                app_id,
+                {"message": data},
+                conversation_id=conversation_id,
+                position=seq,
+            )
+        )
     return data
 
 
-def delete_message(ctx: Context, app_id: str, conversation_id: str, message_id: str,
-                   actor: str | None = None) -> None:
+def delete_message(
+    ctx: Context, app_id: str, conversation_id: str, message_id: str, actor: str | None = None
+) -> None:
     with ctx.write() as unit:
         m = _load_for_change(unit, app_id, conversation_id, message_id, actor)
         seq = conv_store.next_seq(unit.tx, app_id, conversation_id)
@@ -162,7 +197,11 @@ def delete_message(ctx: Context, app_id: str, conversation_id: str, message_id: 
             Event(
                 "message.deleted",
                 app_id,
-                {"conversationId": conversation_id, "messageId": message_id, "position": m.position},
+                {
+                    "conversationId": conversation_id,
+                    "messageId": message_id,
+                    "position": m.position,
+                },
                 conversation_id=conversation_id,
                 position=seq,
             )
@@ -175,7 +214,10 @@ def mark_read(ctx: Context, app_id: str, conversation_id: str, user_id: str) -> 
         conv = load_conversation(unit, app_id, conversation_id)
         p = part_store.get_participant(unit.tx, app_id, conversation_id, user_id)
         if p is None:
-            raise NotFound(f"{user_id!r} is not a participant of {conversation_id!r}", code="PARTICIPANT_NOT_FOUND")
+            raise NotFound(
+                f"{user_id!r} is not a participant of {conversation_id!r}",
+                code="PARTICIPANT_NOT_FOUND",
+            )
         upto = rules.read_upto(rules.participant_view(p.membership), conv.seq)
         if upto > p.read_position:
             part_store.set_read_position(unit.tx, app_id, conversation_id, user_id, upto)

@@ -85,15 +85,19 @@ def write_membership(
     return stored
 
 
-def join(unit: Unit, app_id: str, conv: Conversation, user_id: str, access: Access,
-         notify: bool | str) -> None:
+def join(
+    unit: Unit, app_id: str, conv: Conversation, user_id: str, access: Access, notify: bool | str
+) -> None:
     old = store.get_participant(unit.tx, app_id, conv.id, user_id)
-    new = rules.grant(old.membership if old else None, access, conv_store.current_seq(unit.tx, app_id, conv.id))
+    new = rules.grant(
+        old.membership if old else None, access, conv_store.current_seq(unit.tx, app_id, conv.id)
+    )
     write_membership(unit, app_id, conv, user_id, old, new, notify)
 
 
-def put_participant(ctx: Context, app_id: str, conversation_id: str, user_id: str,
-                    body: ParticipantPut) -> None:
+def put_participant(
+    ctx: Context, app_id: str, conversation_id: str, user_id: str, body: ParticipantPut
+) -> None:
     """Join (or re-join) with the given access and notify; omitted fields take the defaults."""
     with ctx.write() as unit:
         conv = load_conversation(unit, app_id, conversation_id)
@@ -101,8 +105,9 @@ def put_participant(ctx: Context, app_id: str, conversation_id: str, user_id: st
         join(unit, app_id, conv, user_id, Access(body.access), body.notify)
 
 
-def patch_participant(ctx: Context, app_id: str, conversation_id: str, user_id: str,
-                      body: ParticipantPatch) -> None:
+def patch_participant(
+    ctx: Context, app_id: str, conversation_id: str, user_id: str, body: ParticipantPatch
+) -> None:
     """Change access (``None`` included) or notify of an existing member."""
     with ctx.write() as unit:
         conv = load_conversation(unit, app_id, conversation_id)
@@ -117,7 +122,9 @@ def patch_participant(ctx: Context, app_id: str, conversation_id: str, user_id: 
         new = old.membership
         if body.access is not None:
             new = rules.grant(
-                old.membership, Access(body.access), conv_store.current_seq(unit.tx, app_id, conv.id)
+                old.membership,
+                Access(body.access),
+                conv_store.current_seq(unit.tx, app_id, conv.id),
             )
         notify = old.notify if body.notify is None else body.notify
         write_membership(unit, app_id, conv, user_id, old, new, notify)

@@ -45,7 +45,9 @@ def _put(unit: Unit, app_id: str, user_id: str, body: UserPut) -> User:
     existing = store.get_user(unit.tx, app_id, user_id)
     if existing is None:
         if not fields.get("name"):
-            raise InvalidRequest(f"user {user_id!r} does not exist yet: name is required to create it")
+            raise InvalidRequest(
+                f"user {user_id!r} does not exist yet: name is required to create it"
+            )
         if "custom" in fields:
             fields["custom"] = _merge_custom({}, fields["custom"])
         store.insert_user(unit.tx, app_id, user_id, fields, unit.now)

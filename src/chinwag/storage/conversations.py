@@ -17,7 +17,9 @@ COLUMNS = {
 _JSON = {"welcomeMessages", "custom"}
 
 
-def get_conversation(tx: Tx, app_id: str, conversation_id: str, lock: bool = False) -> Conversation | None:
+def get_conversation(
+    tx: Tx, app_id: str, conversation_id: str, lock: bool = False
+) -> Conversation | None:
     sql = "SELECT * FROM conversations WHERE app_id = ? AND id = ?"
     if lock and tx.dialect == "postgresql":
         sql += " FOR UPDATE"
@@ -91,9 +93,12 @@ def delete_conversation(tx: Tx, app_id: str, conversation_id: str) -> bool:
         "DELETE FROM participants WHERE app_id = ? AND conversation_id = ?",
         (app_id, conversation_id),
     )
-    return tx.execute(
-        "DELETE FROM conversations WHERE app_id = ? AND id = ?", (app_id, conversation_id)
-    ) > 0
+    return (
+        tx.execute(
+            "DELETE FROM conversations WHERE app_id = ? AND id = ?", (app_id, conversation_id)
+        )
+        > 0
+    )
 
 
 def current_seq(tx: Tx, app_id: str, conversation_id: str) -> int:

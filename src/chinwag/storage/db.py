@@ -200,7 +200,9 @@ def open_database(url: str) -> Database:
     elif scheme in ("postgresql", "postgres"):
         db = PostgresDatabase(url)
     else:
-        raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")
+        raise ValueError(
+            f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://"
+        )
     migrate(db)
     return db
 

@@ -119,12 +119,15 @@ def update_message(
         sets.append("custom = ?")
         params.append(dumps(custom))
     tx.execute(
-        f"UPDATE messages SET {', '.join(sets)} WHERE app_id = ? AND conversation_id = ? AND id = ?",
+        f"UPDATE messages SET {', '.join(sets)} "
+        "WHERE app_id = ? AND conversation_id = ? AND id = ?",
         (*params, app_id, conversation_id, message_id),
     )
 
 
-def tombstone(tx: Tx, app_id: str, conversation_id: str, message_id: str, seq: int, now: int) -> None:
+def tombstone(
+    tx: Tx, app_id: str, conversation_id: str, message_id: str, seq: int, now: int
+) -> None:
     """Delete a message's content but keep its row, so the order and resume stay intact."""
     tx.execute(
         "UPDATE messages SET deleted_at = ?, seq = ?, text = '', custom = '{}' "

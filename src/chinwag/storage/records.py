@@ -28,7 +28,9 @@ class App:
 
     @classmethod
     def from_row(cls, row: Row) -> App:
-        return cls(row["id"], row["name"], AppSettings.from_json(loads(row["settings"])), row["created_at"])
+        return cls(
+            row["id"], row["name"], AppSettings.from_json(loads(row["settings"])), row["created_at"]
+        )
 
 
 @dataclass(frozen=True)

@@ -52,20 +52,26 @@ async def batch(request: Request, body: BatchIn, app: AuthedApp) -> list[Any]:
     return results
 
 
-async def _call(request: Request, app_id: str, method: str, path: str, payload: Any) -> tuple[int, Any]:
+async def _call(
+    request: Request, app_id: str, method: str, path: str, payload: Any
+) -> tuple[int, Any]:
     """Run one operation through the same routes, checks and services as a direct request."""
     query = b""
     body = b""
     if method == "GET" and payload is not None:
         if not isinstance(payload, dict) or not all(isinstance(v, str) for v in payload.values()):
-            return 400, {"errorCode": "INVALID_REQUEST", "reasons": ["GET parameters must be a string map"]}
+            return 400, {
+                "errorCode": "INVALID_REQUEST",
+                "reasons": ["GET parameters must be a string map"],
+            }
         query = urlencode(payload).encode()
     elif payload is not None:
         body = json.dumps(payload).encode()
     raw_path, _, raw_query = path.partition("?")
-    headers = [
-        (k, v) for k, v in request.scope["headers"] if k in (b"authorization",)
-    ] + [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [(k, v) for k, v in request.scope["headers"] if k in (b"authorization",)] + [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},

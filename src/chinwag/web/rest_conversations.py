@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query
 
 from chinwag import ids
 from chinwag.domain import limits as L
-from chinwag.schemas import ConversationPut, MessageEdit, MessagesIn, ParticipantPatch, ParticipantPut
+from chinwag.schemas import (
+    ConversationPut,
+    MessageEdit,
+    MessagesIn,
+    ParticipantPatch,
+    ParticipantPut,
+)
 from chinwag.serialize import participant_detail_json
 from chinwag.services import conversations, messages, participants
 from chinwag.web.deps import AuthedApp, Ctx, PathId
@@ -18,7 +24,9 @@ Limit = Annotated[int, Query(ge=1, le=L.MAX_PAGE)]
 
 
 @router.put("/conversations/{conversationId}", summary="Create or merge a conversation")
-def put_conversation(ctx: Ctx, app: AuthedApp, conversationId: PathId, body: ConversationPut) -> dict[str, Any]:
+def put_conversation(
+    ctx: Ctx, app: AuthedApp, conversationId: PathId, body: ConversationPut
+) -> dict[str, Any]:
     conversations.put_conversation(ctx, app.id, conversationId, body)
     return {}
 
@@ -51,7 +59,11 @@ def random_conversation_id(app: AuthedApp) -> dict[str, Any]:
     summary="Join: add or re-add a participant (access ReadWrite or Read)",
 )
 def put_participant(
-    ctx: Ctx, app: AuthedApp, conversationId: PathId, userId: PathId, body: ParticipantPut | None = None
+    ctx: Ctx,
+    app: AuthedApp,
+    conversationId: PathId,
+    userId: PathId,
+    body: ParticipantPut | None = None,
 ) -> dict[str, Any]:
     participants.put_participant(ctx, app.id, conversationId, userId, body or ParticipantPut())
     return {}
@@ -71,7 +83,9 @@ def patch_participant(
 @router.delete(
     "/conversations/{conversationId}/participants/{userId}", summary="Remove a participant"
 )
-def delete_participant(ctx: Ctx, app: AuthedApp, conversationId: PathId, userId: PathId) -> dict[str, Any]:
+def delete_participant(
+    ctx: Ctx, app: AuthedApp, conversationId: PathId, userId: PathId
+) -> dict[str, Any]:
     participants.delete_participant(ctx, app.id, conversationId, userId)
     return {}
 
@@ -93,7 +107,9 @@ def list_participants(ctx: Ctx, app: AuthedApp, conversationId: PathId) -> dict[
     "/conversations/{conversationId}/messages",
     summary="Send up to 10 UserMessages and SystemMessages, all or none",
 )
-def post_messages(ctx: Ctx, app: AuthedApp, conversationId: PathId, body: MessagesIn) -> list[dict[str, Any]]:
+def post_messages(
+    ctx: Ctx, app: AuthedApp, conversationId: PathId, body: MessagesIn
+) -> list[dict[str, Any]]:
     stored = messages.send_messages(ctx, app.id, conversationId, body)
     return [{"id": m.id} for m in stored]
 
@@ -110,7 +126,9 @@ def list_messages(
 
 
 @router.get("/conversations/{conversationId}/messages/{messageId}", summary="Get a message")
-def get_message(ctx: Ctx, app: AuthedApp, conversationId: PathId, messageId: PathId) -> dict[str, Any]:
+def get_message(
+    ctx: Ctx, app: AuthedApp, conversationId: PathId, messageId: PathId
+) -> dict[str, Any]:
     return messages.get_message(ctx, app.id, conversationId, messageId)
 
 
@@ -131,7 +149,9 @@ def patch_message(
 
 
 @router.delete("/conversations/{conversationId}/messages/{messageId}", summary="Delete a message")
-def delete_message(ctx: Ctx, app: AuthedApp, conversationId: PathId, messageId: PathId) -> dict[str, Any]:
+def delete_message(
+    ctx: Ctx, app: AuthedApp, conversationId: PathId, messageId: PathId
+) -> dict[str, Any]:
     messages.delete_message(ctx, app.id, conversationId, messageId)
     return {}
 
