@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from chinwag import __version__
+from chinwag.domain import limits as L
+from chinwag.domain.ratelimit import RateLimiter
 from chinwag.services.context import Context
 from chinwag.web import errors, rest_app, rest_conversations, rest_users
 from chinwag.web.limits import BodyLimit
@@ -22,6 +24,7 @@ def create_app(ctx: Context) -> Any:
         redoc_url=None,
     )
     api.state.ctx = ctx
+    api.state.rest_limiter = RateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
 
     @api.get("/healthz", tags=["server"], summary="Liveness and database check")

@@ -20,11 +20,15 @@ Ctx = Annotated[Context, Depends(context)]
 
 
 def backend_app(
+    request: Request,
     ctx: Ctx,
     appId: Annotated[str, Path(max_length=128)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> App:
-    return apps.authenticate_backend(ctx, appId, authorization)
+    """The authenticated app; its requests are rate limited per app on this node."""
+    app = apps.authenticate_backend(ctx, appId, authorization)
+    request.app.state.rest_limiter.take(app.id, ctx.clock.now_ms(), "REST requests for this app")
+    return app
 
 
 AuthedApp = Annotated[App, Depends(backend_app)]
