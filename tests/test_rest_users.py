@@ -163,3 +163,10 @@ def test_malformed_json_is_400(api):
         content=b"{nope",
     )
     assert r.status_code == 400 and r.json()["errorCode"] == "INVALID_REQUEST"
+
+
+def test_nul_characters_are_refused_on_every_database(api):
+    assert api.put("/users/u1", {"name": "A\x00B"}).status_code == 400
+    assert api.put("/users/u1", {"name": "A", "custom": {"k\x00": "v"}}).status_code == 400
+    assert api.get("/users", params={"startingAfter": "\x00"}).status_code == 400
+    assert api.get("/users/u1").status_code == 404

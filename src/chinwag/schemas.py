@@ -34,6 +34,15 @@ def _check_custom(value: dict[str, Any] | None) -> dict[str, Any] | None:
     for key in value:
         if not 1 <= len(key) <= L.MAX_CUSTOM_KEY:
             raise ValueError(f"custom keys must be 1-{L.MAX_CUSTOM_KEY} characters")
+        _no_nul(key)
+    return value
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text, and no chat text needs it: refuse it on every
+    # database alike.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
     return value
 
 
@@ -44,11 +53,15 @@ def _check_id(value: str) -> str:
 
 
 Id = Annotated[str, AfterValidator(_check_id)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_NAME)]
-Short = Annotated[str, StringConstraints(max_length=L.MAX_SHORT)]
-Url = Annotated[str, StringConstraints(max_length=L.MAX_URL)]
-Text = Annotated[str, StringConstraints(max_length=L.MAX_TEXT)]
-CustomValue = Annotated[str, StringConstraints(max_length=L.MAX_CUSTOM_VALUE)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=L.MAX_NAME), AfterValidator(_no_nul)
+]
+Short = Annotated[str, StringConstraints(max_length=L.MAX_SHORT), AfterValidator(_no_nul)]
+Url = Annotated[str, StringConstraints(max_length=L.MAX_URL), AfterValidator(_no_nul)]
+Text = Annotated[str, StringConstraints(max_length=L.MAX_TEXT), AfterValidator(_no_nul)]
+CustomValue = Annotated[
+    str, StringConstraints(max_length=L.MAX_CUSTOM_VALUE), AfterValidator(_no_nul)
+]
 #: A custom map in a merge (PUT): a null value removes that key.
 CustomPatch = Annotated[dict[str, CustomValue | None] | None, AfterValidator(_check_custom)]
 #: A custom map on a message: strings only.
@@ -98,13 +111,19 @@ class ParticipantPatch(Strict):
     notify: Notify | None = None
 
 
-IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_SHORT)]
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=L.MAX_SHORT), AfterValidator(_no_nul)
+]
+#: Message text: 1-10,000 characters.
+MessageText = Annotated[
+    str, StringConstraints(min_length=1, max_length=L.MAX_TEXT), AfterValidator(_no_nul)
+]
 
 
 class UserMessageIn(Strict):
     type: Literal["UserMessage"]
     sender: Id
-    text: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_TEXT)]
+    text: MessageText
     custom: Custom = Field(default_factory=dict)
     referencedMessageId: Short | None = None
     idempotencyKey: IdempotencyKey | None = None
@@ -112,7 +131,7 @@ class UserMessageIn(Strict):
 
 class SystemMessageIn(Strict):
     type: Literal["SystemMessage"]
-    text: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_TEXT)]
+    text: MessageText
     custom: Custom = Field(default_factory=dict)
     referencedMessageId: Short | None = None
     idempotencyKey: IdempotencyKey | None = None
@@ -123,7 +142,7 @@ MessagesIn = Annotated[list[MessageIn], Field(min_length=1, max_length=L.MAX_MES
 
 
 class MessageEdit(Strict):
-    text: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_TEXT)] | None = None
+    text: MessageText | None = None
     custom: Custom | None = None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Query, Request
 
 from chinwag.services import apps
 from chinwag.services.context import Context
@@ -33,3 +33,5 @@ def backend_app(
 
 AuthedApp = Annotated[App, Depends(backend_app)]
 PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@:~+=|-]+$")]
+#: ``startingAfter``: the id of the last item of the previous page.
+Cursor = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[^\x00]+$")]

@@ -17,7 +17,7 @@ from chinwag.schemas import (
 )
 from chinwag.serialize import participant_detail_json
 from chinwag.services import conversations, messages, participants
-from chinwag.web.deps import AuthedApp, Ctx, PathId
+from chinwag.web.deps import AuthedApp, Ctx, Cursor, PathId
 
 router = APIRouter(prefix="/v1/{appId}", tags=["conversations"])
 Limit = Annotated[int, Query(ge=1, le=L.MAX_PAGE)]
@@ -38,7 +38,7 @@ def get_conversation(ctx: Ctx, app: AuthedApp, conversationId: PathId) -> dict[s
 
 @router.get("/conversations", summary="List conversations by id")
 def list_conversations(
-    ctx: Ctx, app: AuthedApp, limit: Limit = L.DEFAULT_PAGE, startingAfter: str | None = None
+    ctx: Ctx, app: AuthedApp, limit: Limit = L.DEFAULT_PAGE, startingAfter: Cursor = None
 ) -> dict[str, Any]:
     return {"data": conversations.list_conversations(ctx, app.id, limit, startingAfter)}
 
@@ -120,7 +120,7 @@ def list_messages(
     app: AuthedApp,
     conversationId: PathId,
     limit: Limit = L.DEFAULT_PAGE,
-    startingAfter: str | None = None,
+    startingAfter: Cursor = None,
 ) -> dict[str, Any]:
     return {"data": messages.history(ctx, app.id, conversationId, limit, startingAfter)}
 

@@ -11,7 +11,7 @@ from chinwag.schemas import UserPut, UsersBatchPut
 from chinwag.serialize import user_json
 from chinwag.services import users
 from chinwag.services.inbox import user_conversations
-from chinwag.web.deps import AuthedApp, Ctx, PathId
+from chinwag.web.deps import AuthedApp, Ctx, Cursor, PathId
 
 router = APIRouter(prefix="/v1/{appId}", tags=["users"])
 Limit = Annotated[int, Query(ge=1, le=L.MAX_PAGE)]
@@ -36,7 +36,7 @@ def get_user(ctx: Ctx, app: AuthedApp, userId: PathId) -> dict[str, Any]:
 
 @router.get("/users", summary="List users by id")
 def list_users(
-    ctx: Ctx, app: AuthedApp, limit: Limit = L.DEFAULT_PAGE, startingAfter: str | None = None
+    ctx: Ctx, app: AuthedApp, limit: Limit = L.DEFAULT_PAGE, startingAfter: Cursor = None
 ) -> dict[str, Any]:
     return {"data": [user_json(u) for u in users.list_users(ctx, app.id, limit, startingAfter)]}
 
@@ -50,7 +50,7 @@ def list_user_conversations(
     app: AuthedApp,
     userId: PathId,
     limit: Limit = L.DEFAULT_PAGE,
-    startingAfter: str | None = None,
+    startingAfter: Cursor = None,
     unreadsOnly: bool = False,
 ) -> dict[str, Any]:
     return {"data": user_conversations(ctx, app.id, userId, limit, startingAfter, unreadsOnly)}
