@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from chinwag.domain.access import Access
+from chinwag.domain.custom import merge_custom
 from chinwag.errors import NotFound
 from chinwag.schemas import ConversationPut
 from chinwag.serialize import conversation_json
 from chinwag.services.context import Context
 from chinwag.services.events import Event
 from chinwag.services.participants import join, load_conversation, require_users
-from chinwag.services.users import _merge_custom
 from chinwag.storage import conversations as store
 from chinwag.storage import messages as msg_store
 from chinwag.storage import participants as part_store
@@ -31,7 +31,7 @@ def put_conversation(
     with ctx.write() as unit:
         existing = store.get_conversation(unit.tx, app_id, conversation_id, lock=True)
         if "custom" in fields:
-            fields["custom"] = _merge_custom(existing.custom if existing else {}, fields["custom"])
+            fields["custom"] = merge_custom(existing.custom if existing else {}, fields["custom"])
         if "guestAccess" in fields and fields["guestAccess"] is None:
             fields["guestAccess"] = "ReadWrite"
         require_users(unit, app_id, participants)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chinwag.domain import limits as L
+from chinwag.domain.custom import merge_custom
 from chinwag.errors import InvalidRequest, NotFound
 from chinwag.schemas import UserPut
 from chinwag.serialize import user_json
@@ -26,20 +26,6 @@ def _fields(body: UserPut) -> dict[str, Any]:
     return given
 
 
-def _merge_custom(old: dict[str, str], patch: dict[str, str | None] | None) -> dict[str, str]:
-    if patch is None:
-        return {}
-    merged = dict(old)
-    for k, v in patch.items():
-        if v is None:
-            merged.pop(k, None)
-        else:
-            merged[k] = v
-    if len(merged) > L.MAX_CUSTOM_KEYS:
-        raise InvalidRequest(f"custom may hold at most {L.MAX_CUSTOM_KEYS} keys")
-    return merged
-
-
 def _put(unit: Unit, app_id: str, user_id: str, body: UserPut) -> User:
     fields = _fields(body)
     existing = store.get_user(unit.tx, app_id, user_id)
@@ -49,14 +35,14 @@ def _put(unit: Unit, app_id: str, user_id: str, body: UserPut) -> User:
                 f"user {user_id!r} does not exist yet: name is required to create it"
             )
         if "custom" in fields:
-            fields["custom"] = _merge_custom({}, fields["custom"])
+            fields["custom"] = merge_custom({}, fields["custom"])
         store.insert_user(unit.tx, app_id, user_id, fields, unit.now)
         kind = "user.created"
     else:
         if "name" in fields and not fields["name"]:
             raise InvalidRequest("name cannot be removed")
         if "custom" in fields:
-            fields["custom"] = _merge_custom(existing.custom, fields["custom"])
+            fields["custom"] = merge_custom(existing.custom, fields["custom"])
         if fields:
             store.update_user(unit.tx, app_id, user_id, fields, unit.now)
         kind = "user.updated"
