@@ -34,6 +34,39 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "The URL clients reach this server at (for printed links); default http://HOST:PORT.",
     ),
     "log_level": ("CHINWAG_LOG_LEVEL", "info", "debug, info, warning or error."),
+    # Notifications and webhooks (docs/notifications.md, docs/webhooks.md).
+    "smtp_url": (
+        "CHINWAG_SMTP_URL",
+        None,
+        "smtp://[user:pass@]host[:port], smtp+starttls://... or smtps://...; unset: emails are "
+        "recorded, not sent.",
+    ),
+    "email_from": ("CHINWAG_EMAIL_FROM", None, "Sender address of notification emails."),
+    "sms_url": (
+        "CHINWAG_SMS_URL",
+        None,
+        "Base URL of a Twilio-compatible SMS API; unset: SMS are recorded, not sent.",
+    ),
+    "sms_account": ("CHINWAG_SMS_ACCOUNT", None, "SMS API account id (basic auth user)."),
+    "sms_token": ("CHINWAG_SMS_TOKEN", None, "SMS API token (basic auth password)."),
+    "sms_from": ("CHINWAG_SMS_FROM", None, "Sender number of notification SMS."),
+    "notification_url": (
+        "CHINWAG_NOTIFICATION_URL",
+        None,
+        "Link in notifications, with {appId}, {conversationId}, {userId} filled in; "
+        "default PUBLIC_URL/demo?conversationId={conversationId}.",
+    ),
+    "worker": (
+        "CHINWAG_WORKER",
+        "on",
+        "on: run the notification and webhook worker inside `chinwag serve`; off: leave it to "
+        "`chinwag worker` processes.",
+    ),
+    "worker_lease_seconds": (
+        "CHINWAG_WORKER_LEASE_SECONDS",
+        "300",
+        "How long a worker holds claimed outbox rows; after a crash they are taken over then.",
+    ),
 }
 
 
@@ -52,6 +85,15 @@ class Config:
     secret_key: str | None = None
     public_url: str = ""
     log_level: str = "info"
+    smtp_url: str | None = None
+    email_from: str | None = None
+    sms_url: str | None = None
+    sms_account: str | None = None
+    sms_token: str | None = None
+    sms_from: str | None = None
+    notification_url: str | None = None
+    worker: str = "on"
+    worker_lease_seconds: int = 300
 
     @property
     def base_url(self) -> str:
@@ -87,6 +129,7 @@ def load(
     level = (raw["log_level"] or "info").lower()
     if level not in ("debug", "info", "warning", "error"):
         reasons.append(f"log level must be debug, info, warning or error, not {level!r}")
+    reasons += _notification_reasons(raw)
     if reasons:
         raise ConfigError("; ".join(reasons))
     return Config(
@@ -99,4 +142,34 @@ def load(
         secret_key=raw["secret_key"],
         public_url=(raw["public_url"] or "").rstrip("/"),
         log_level=level,
+        smtp_url=raw["smtp_url"] or None,
+        email_from=raw["email_from"] or None,
+        sms_url=(raw["sms_url"] or "").rstrip("/") or None,
+        sms_account=raw["sms_account"] or None,
+        sms_token=raw["sms_token"] or None,
+        sms_from=raw["sms_from"] or None,
+        notification_url=raw["notification_url"] or None,
+        worker=(raw["worker"] or "on").lower(),
+        worker_lease_seconds=int(raw["worker_lease_seconds"] or "300"),
     )
+
+
+def _notification_reasons(raw: Mapping[str, str | None]) -> list[str]:
+    reasons = []
+    smtp = raw["smtp_url"]
+    if smtp and urlparse(smtp).scheme not in ("smtp", "smtp+starttls", "smtps"):
+        reasons.append("SMTP URL must start with smtp://, smtp+starttls:// or smtps://")
+    if smtp and not raw["email_from"]:
+        reasons.append("set CHINWAG_EMAIL_FROM with CHINWAG_SMTP_URL")
+    sms = [raw[k] for k in ("sms_url", "sms_account", "sms_token", "sms_from")]
+    if any(sms) and not all(sms):
+        reasons.append(
+            "set CHINWAG_SMS_URL, CHINWAG_SMS_ACCOUNT, CHINWAG_SMS_TOKEN and CHINWAG_SMS_FROM "
+            "together"
+        )
+    if (raw["worker"] or "on").lower() not in ("on", "off"):
+        reasons.append("worker must be on or off")
+    lease = raw["worker_lease_seconds"] or "300"
+    if not lease.isdigit() or not 1 <= int(lease) <= 86400:
+        reasons.append("worker lease must be a number of seconds from 1 to 86400")
+    return reasons

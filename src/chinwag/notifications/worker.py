@@ -1,0 +1,266 @@
+"""The outbox worker: claims due rows, does the work, records the outcome.
+
+One loop (:meth:`Worker.run_once`): claim up to ``batch_size`` due rows under a lease, then handle
+each (a few at a time in threads, as email, SMS and webhooks wait on the network):
+
+- ``notification``: evaluated in one transaction into email and SMS deliveries
+  (:mod:`chinwag.notifications.batches`);
+- ``email`` / ``sms``: handed to the configured :class:`Sender`, or ``recorded`` when none is
+  configured; the row is marked in flight just before the point of no return;
+- ``webhook``: signed and POSTed; any answer other than 2xx is retried.
+
+Failures that may pass are retried with exponential backoff until ``max_attempts``; then the row
+is ``failed``. Runs in the server process (:func:`start_in_thread`) or alone (``chinwag worker``),
+as many times as wanted on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from chinwag import ids
+from chinwag.clock import Clock, SystemClock
+from chinwag.domain.notify import backoff_ms
+from chinwag.notifications import batches
+from chinwag.notifications.delivery import (
+    LeaseLost,
+    PermanentFailure,
+    Sender,
+    TemporaryFailure,
+    UncertainDelivery,
+)
+from chinwag.notifications.presence import NobodyViewing, Presence
+from chinwag.storage import apps as app_store
+from chinwag.storage import outbox
+from chinwag.storage.db import Database
+from chinwag.storage.outbox import OutboxItem
+from chinwag.webhooks import signing
+from chinwag.webhooks.poster import HttpPoster, WebhookPoster
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    lease_ms: int = 300_000
+    batch_size: int = 8
+    concurrency: int = 4
+    max_attempts: dict[str, int] = field(
+        default_factory=lambda: {"notification": 5, "email": 6, "sms": 6, "webhook": 8}
+    )
+    #: ``{appId}``, ``{conversationId}`` and ``{userId}`` are filled in.
+    link_template: str = "http://127.0.0.1:8000/demo?conversationId={conversationId}"
+    retention_ms: int = 7 * 24 * 3_600_000
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{ids.random_token(6)}"
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        email: Sender | None = None,
+        sms: Sender | None = None,
+        presence: Presence | None = None,
+        poster: WebhookPoster | None = None,
+        settings: WorkerSettings | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.email = email
+        self.sms = sms
+        self.presence = presence or NobodyViewing()
+        self.poster = poster or HttpPoster()
+        self.settings = settings or WorkerSettings()
+        self.owner = owner or worker_id()
+        self._pool = ThreadPoolExecutor(max(1, self.settings.concurrency), "chinwag-outbox")
+        self._last_prune = 0
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Claim what is due and handle it; return how many rows were claimed."""
+        now = self.clock.now_ms()
+        with self.db.transaction() as tx:
+            items = outbox.claim(
+                tx, self.owner, now, self.settings.lease_ms, self.settings.batch_size
+            )
+        if not items:
+            return 0
+        list(self._pool.map(self._handle_safely, items))
+        return len(items)
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Run until nothing is due now (for tests and ``chinwag worker --once``)."""
+        total = 0
+        for _ in range(max_rounds):
+            claimed = self.run_once()
+            if not claimed:
+                break
+            total += claimed
+        return total
+
+    def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
+        log.info("outbox worker %s started", self.owner)
+        while not stop.is_set():
+            try:
+                claimed = self.run_once()
+                self._maybe_prune()
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("outbox worker round failed")
+                claimed = 0
+            if not claimed:
+                stop.wait(idle_seconds)
+        log.info("outbox worker %s stopped", self.owner)
+
+    def _maybe_prune(self) -> None:
+        now = self.clock.now_ms()
+        if now - self._last_prune < 3_600_000:
+            return
+        self._last_prune = now
+        with self.db.transaction() as tx:
+            removed = outbox.prune(tx, now - self.settings.retention_ms)
+        if removed:
+            log.info("outbox: forgot %d finished rows", removed)
+
+    # -- one row ------------------------------------------------------------------------
+
+    def _handle_safely(self, item: OutboxItem) -> None:
+        try:
+            self._handle(item)
+        except Exception as exc:
+            log.exception("outbox row %s (%s) failed unexpectedly", item.id, item.kind)
+            self._failed(item, None, f"internal error: {exc!r}", permanent=False)
+
+    def _handle(self, item: OutboxItem) -> None:
+        if item.kind == "notification":
+            with self.db.transaction() as tx:
+                held = outbox.hold(tx, item.id, self.owner)
+                if held is not None:
+                    status = batches.evaluate(
+                        tx, held, self.clock.now_ms(), self.presence, self.settings.link_template
+                    )
+                    log.debug("batch %s: %s", item.id, status)
+        elif item.kind in ("email", "sms"):
+            self._deliver(item)
+        elif item.kind == "webhook":
+            self._post(item)
+        else:
+            self._failed(item, None, f"unknown kind {item.kind!r}", permanent=True)
+
+    def _deliver(self, item: OutboxItem) -> None:
+        sender = self.email if item.kind == "email" else self.sms
+        assert item.target is not None
+        if sender is None:
+            with self.db.transaction() as tx:
+                if outbox.hold(tx, item.id, self.owner):
+                    outbox.finish(
+                        tx,
+                        item.id,
+                        "recorded",
+                        self.clock.now_ms(),
+                        error=f"no {item.kind} provider configured",
+                    )
+            return
+        handed = False
+
+        def handoff() -> bool:
+            nonlocal handed
+            with self.db.transaction() as tx:
+                handed = outbox.start_attempt(tx, item.id, self.owner, self.clock.now_ms())
+            return handed
+
+        try:
+            sender.send(item.target, item.payload, item.id, handoff)
+        except LeaseLost:
+            log.warning("%s %s: lease lost, left to the worker that holds it", item.kind, item.id)
+            return
+        except UncertainDelivery as exc:
+            self._finish(item, "unknown", exc.status, str(exc))
+            return
+        except PermanentFailure as exc:
+            self._failed(item, exc.status, str(exc), permanent=True)
+            return
+        except TemporaryFailure as exc:
+            self._failed(item, exc.status, str(exc), permanent=False)
+            return
+        except Exception as exc:
+            log.exception("%s %s: sender crashed", item.kind, item.id)
+            if handed:
+                self._finish(item, "unknown", None, f"sender crashed after handoff: {exc!r}")
+            else:
+                self._failed(item, None, f"sender crashed: {exc!r}", permanent=False)
+            return
+        now = self.clock.now_ms()
+        with self.db.transaction() as tx:
+            outbox.finish(tx, item.id, "sent", now)
+            batches.sent_webhook(tx, item, now)
+
+    def _post(self, item: OutboxItem) -> None:
+        assert item.target is not None
+        with self.db.read() as tx:
+            keys = app_store.secret_keys(tx, item.app_id)
+        if not keys:
+            self._failed(item, None, "the app has no secret key to sign with", permanent=True)
+            return
+        body = item.payload["body"].encode()
+        timestamp = str(self.clock.now_ms())
+        headers = signing.headers(keys[0], timestamp, body, item.payload["eventId"])
+        try:
+            status = self.poster.post(item.target, body, headers)
+        except Exception as exc:  # connection refused, timeout, bad URL: all worth a retry
+            self._failed(item, None, f"{type(exc).__name__}: {exc}", permanent=False)
+            return
+        if 200 <= status < 300:
+            self._finish(item, "sent", status, None)
+        else:
+            self._failed(item, status, f"the receiver answered {status}", permanent=False)
+
+    # -- outcomes -----------------------------------------------------------------------
+
+    def _finish(self, item: OutboxItem, status: str, code: int | None, error: str | None) -> None:
+        with self.db.transaction() as tx:
+            outbox.finish(tx, item.id, status, self.clock.now_ms(), code, error)
+
+    def _failed(self, item: OutboxItem, code: int | None, error: str, permanent: bool) -> None:
+        now = self.clock.now_ms()
+        attempts_left = item.attempts < self.settings.max_attempts.get(item.kind, 5)
+        with self.db.transaction() as tx:
+            if outbox.hold(tx, item.id, self.owner) is None:
+                return
+            if permanent or not attempts_left:
+                outbox.finish(tx, item.id, "failed", now, code, error)
+                log.warning("%s %s failed for good: %s", item.kind, item.id, error)
+            else:
+                outbox.retry(tx, item.id, now + backoff_ms(item.attempts), now, code, error)
+                log.info(
+                    "%s %s: attempt %d failed (%s), will retry",
+                    item.kind,
+                    item.id,
+                    item.attempts,
+                    error,
+                )
+
+
+def start_in_thread(
+    worker: Worker, idle_seconds: float = 1.0
+) -> tuple[threading.Thread, threading.Event]:
+    """Run the worker in a daemon thread of this process; set the event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run, args=(stop, idle_seconds), name="chinwag-outbox", daemon=True
+    )
+    thread.start()
+    return thread, stop
