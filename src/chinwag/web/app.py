@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from chinwag import __version__
 from chinwag.domain import limits as L
 from chinwag.domain.ratelimit import RateLimiter
+from chinwag.notifications import install as install_outbox
 from chinwag.services.context import Context
 from chinwag.web import errors, rest_app, rest_conversations, rest_users
+from chinwag.web import rest_webhooks
 from chinwag.web.limits import BodyLimit
 
 
@@ -23,7 +25,7 @@ def create_app(ctx: Context) -> Any:
         openapi_url="/openapi.json",
         redoc_url=None,
     )
-    api.state.ctx = ctx
+    api.state.ctx = install_outbox(ctx)  # changes also write webhooks and notifications
     api.state.rest_limiter = RateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
 
@@ -36,4 +38,5 @@ def create_app(ctx: Context) -> Any:
     api.include_router(rest_users.router)
     api.include_router(rest_conversations.router)
     api.include_router(rest_app.router)
+    api.include_router(rest_webhooks.router)
     return BodyLimit(api)
