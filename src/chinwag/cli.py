@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from chinwag import __version__
 from chinwag.config import OPTIONS, Config, ConfigError, load
+from chinwag.notifications import install as install_outbox
+from chinwag.notifications import runner as outbox_runner
 from chinwag.services import apps
 from chinwag.services.context import Context
 from chinwag.storage.db import open_database, redact
@@ -28,7 +30,7 @@ def _add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
 
 
 def _context(config: Config) -> Context:
-    return Context(db=open_database(config.database_url))
+    return install_outbox(Context(db=open_database(config.database_url)))
 
 
 def _print_app(out: list[str], app: apps.AppWithKeys, show_secret: bool) -> None:
@@ -70,6 +72,7 @@ def cmd_serve(config: Config) -> int:
     ctx = _context(config)
     for line in prepare(config, ctx):
         print(line, flush=True)
+    outbox_worker = outbox_runner.start_in_server(config, ctx)
     uvicorn.run(
         create_app(ctx),
         host=config.host,
@@ -77,6 +80,7 @@ def cmd_serve(config: Config) -> int:
         log_level=config.log_level,
         proxy_headers=False,
     )
+    outbox_runner.stop(outbox_worker)
     ctx.db.close()
     return 0
 
@@ -121,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--name", default="app")
     listing = apps_sub.add_parser("list", help="list apps")
     listing.add_argument("--secrets", action="store_true", help="print the secret keys too")
+    worker_p = sub.add_parser("worker", help="deliver notifications and webhooks (no HTTP)")
+    _add_options(worker_p, outbox_runner.WORKER_OPTIONS)
+    worker_p.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     _add_options(migrate, ["data_dir", "database_url"])
     args = parser.parse_args(argv)
@@ -136,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "serve":
         return cmd_serve(config)
+    if args.command == "worker":
+        return outbox_runner.cmd_worker(config, args.once)
     if args.command == "apps":
         return cmd_apps(config, args)
     return cmd_migrate(config)
