@@ -11,8 +11,7 @@ from chinwag.domain import limits as L
 from chinwag.domain.ratelimit import RateLimiter
 from chinwag.notifications import install as install_outbox
 from chinwag.services.context import Context
-from chinwag.web import errors, rest_app, rest_conversations, rest_users
-from chinwag.web import rest_webhooks
+from chinwag.web import errors, rest_app, rest_conversations, rest_users, rest_webhooks
 from chinwag.web.limits import BodyLimit
 
 
