@@ -74,7 +74,7 @@ def cmd_serve(config: Config) -> int:
         print(line, flush=True)
     outbox_worker = outbox_runner.start_in_server(config, ctx)
     uvicorn.run(
-        create_app(ctx),
+        create_app(ctx, config.broker_url),
         host=config.host,
         port=config.port,
         log_level=config.log_level,

@@ -11,11 +11,11 @@ from chinwag.domain import limits as L
 from chinwag.domain.ratelimit import RateLimiter
 from chinwag.notifications import install as install_outbox
 from chinwag.services.context import Context
-from chinwag.web import errors, rest_app, rest_conversations, rest_users, rest_webhooks
+from chinwag.web import errors, realtime, rest_app, rest_conversations, rest_users, rest_webhooks
 from chinwag.web.limits import BodyLimit
 
 
-def create_app(ctx: Context) -> Any:
+def create_app(ctx: Context, broker_url: str = "memory://") -> Any:
     api = FastAPI(
         title="Chinwag",
         version=__version__,
@@ -38,4 +38,5 @@ def create_app(ctx: Context) -> Any:
     api.include_router(rest_conversations.router)
     api.include_router(rest_app.router)
     api.include_router(rest_webhooks.router)
+    realtime.install(api, ctx, broker_url)
     return BodyLimit(api)

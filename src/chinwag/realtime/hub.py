@@ -1,0 +1,316 @@
+"""This node's connections and the conversations they watch.
+
+The hub holds one bus subscription per watched conversation (a "room") and one per app with
+connected sessions, however many sockets watch. A bus message is decoded once per node and its
+event text handed, untouched, to every watcher's send queue: fan-out never awaits a socket.
+
+Positions: each live watch remembers the last position it was sent. An event at or below it is a
+duplicate and skipped; an event beyond the next one means a gap (a lost or reordered bus message),
+and the room catches up once from the database (:func:`services.sessions.changes_since`) for all
+its watchers, holding newer events back meanwhile, so each watcher gets every change once, in order.
+
+Access: a membership event for a watcher's user goes through the one access check
+(:func:`domain.access.participant_view`); a participant whose access becomes ``None`` or who is
+removed is sent that event and then nothing more of the conversation until access returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+
+from chinwag.domain import access as rules
+from chinwag.domain.access import GuestAccess
+from chinwag.domain.settings import AppSettings
+from chinwag.errors import ChinwagError
+from chinwag.realtime import protocol, wire
+from chinwag.realtime.bus import Bus
+from chinwag.realtime.connection import Connection, Watch
+from chinwag.realtime.wire import Header
+from chinwag.services.events import Event
+
+log = logging.getLogger(__name__)
+
+#: Runs a blocking catch-up query off the loop: (app_id, conversation_id, after) ->
+#: (events, position) or None when the watchers must resync instead.
+CatchUp = Callable[[str, str, int], Awaitable[tuple[list[Event], int] | None]]
+
+
+@dataclass(eq=False)
+class Room:
+    app_id: str
+    conversation_id: str
+    channel: str
+    watches: dict[Connection, Watch] = field(default_factory=dict)
+    ready: asyncio.Future[None] | None = None
+    # While catching up, positioned events wait here, in arrival order.
+    held: list[tuple[Header, str]] | None = None
+
+
+class Hub:
+    def __init__(self, bus: Bus, catch_up: CatchUp) -> None:
+        self.bus = bus
+        self._catch_up = catch_up
+        self.rooms: dict[str, Room] = {}
+        self.users: dict[tuple[str, str], set[Connection]] = {}
+        self._apps: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- connections -----------------------------------------------------------------------
+
+    def connections_of(self, app_id: str, user_id: str) -> set[Connection]:
+        return self.users.get((app_id, user_id), set())
+
+    async def add(self, conn: Connection) -> None:
+        app_id = conn.session.app_id
+        self.users.setdefault((app_id, conn.user_id), set()).add(conn)
+        self._apps[app_id] = self._apps.get(app_id, 0) + 1
+        if self._apps[app_id] == 1:
+            await self.bus.subscribe(wire.app_channel(app_id))
+
+    def remove(self, conn: Connection) -> None:
+        """The socket closed: stop every watch (guests leave no trace) and forget it."""
+        conn.stop()
+        for cid in list(conn.watches):
+            self.unwatch(conn, cid)
+        app_id = conn.session.app_id
+        key = (app_id, conn.user_id)
+        conns = self.users.get(key)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self.users[key]
+        self._apps[app_id] -= 1
+        if self._apps[app_id] == 0:
+            del self._apps[app_id]
+            self._spawn(self.bus.unsubscribe(wire.app_channel(app_id)))
+
+    # -- watching --------------------------------------------------------------------------
+
+    async def watch(self, conn: Connection, conversation_id: str) -> Watch:
+        """Start watching (events are held until :meth:`activate`); subscribed on return."""
+        if conversation_id in conn.watches:
+            self.unwatch(conn, conversation_id)
+        app_id = conn.session.app_id
+        channel = wire.conversation_channel(app_id, conversation_id)
+        room = self.rooms.get(channel)
+        if room is None:
+            room = self.rooms[channel] = Room(app_id, conversation_id, channel)
+            room.ready = asyncio.get_running_loop().create_future()
+            try:
+                await self.bus.subscribe(channel)
+            finally:
+                room.ready.set_result(None)
+        elif room.ready is not None and not room.ready.done():
+            await asyncio.shield(room.ready)
+        w = Watch(conn, app_id, conversation_id)
+        room.watches[conn] = w
+        conn.watches[conversation_id] = w
+        return w
+
+    def activate(self, w: Watch, kind: str, live: bool, position: int,
+                 guest_access: GuestAccess | None) -> None:
+        """The watch's selection is answered: replay what arrived meanwhile, after ``position``."""
+        w.kind, w.live, w.position, w.guest_access = kind, live, position, guest_access
+        held, w.pending = w.pending or [], None
+        room = self.rooms.get(wire.conversation_channel(w.app_id, w.conversation_id))
+        if room is None or room.watches.get(w.conn) is not w:
+            return
+        for header, text in held:
+            assert isinstance(header, Header)
+            self._to_watch(room, w, header, text)
+
+    def unwatch(self, conn: Connection, conversation_id: str) -> None:
+        w = conn.watches.pop(conversation_id, None)
+        if w is None:
+            return
+        channel = wire.conversation_channel(w.app_id, conversation_id)
+        room = self.rooms.get(channel)
+        if room is None:
+            return
+        room.watches.pop(conn, None)
+        if not room.watches:
+            del self.rooms[channel]
+            self._spawn(self.bus.unsubscribe(channel))
+
+    def is_viewing(self, app_id: str, user_id: str, conversation_id: str) -> bool:
+        """Whether one of the user's connections on this node watches the conversation live."""
+        return any(
+            (w := c.watches.get(conversation_id)) is not None and w.live
+            for c in self.connections_of(app_id, user_id)
+        )
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def on_message(self, channel: str, payload: str) -> None:
+        """A bus message: decode its header once, then route the untouched event text."""
+        try:
+            header, text = wire.decode(payload)
+        except (ValueError, KeyError):
+            log.warning("hub: dropped an unreadable bus message on %s", channel)
+            return
+        room = self.rooms.get(channel)
+        if room is not None:
+            self._to_room(room, header, text)
+            return
+        app_id = channel[: -len(":app")] if channel.endswith(":app") else None
+        if app_id is not None:
+            self._to_app(app_id, header, text)
+
+    def _to_room(self, room: Room, header: Header, text: str) -> None:
+        if header.position is not None and room.held is not None:
+            room.held.append((header, text))
+            return
+        for w in list(room.watches.values()):
+            self._to_watch(room, w, header, text)
+        if header.type == "conversation.deleted":
+            for conn in list(room.watches):
+                self.unwatch(conn, room.conversation_id)
+
+    def _to_watch(self, room: Room, w: Watch, header: Header, text: str) -> None:
+        if w.pending is not None:
+            w.pending.append((header, text))
+            return
+        p = header.position
+        mine = w.conn.user_id in header.users
+        if not w.live:
+            # A former participant hears only about their own membership (regaining access).
+            if mine and header.membership is not None:
+                view = rules.participant_view(header.membership)
+                w.conn.push(text)
+                if view.live:
+                    w.kind, w.live = view.kind, True
+                    w.position = max(w.position, p or 0)
+            return
+        if p is not None:
+            if p <= w.position:
+                return
+            if p > w.position + 1:
+                self._start_catch_up(room, header, text)
+                return
+            w.position = p
+        w.conn.push(text)
+        if mine and header.membership is not None:
+            self._membership_changed(w, header)
+        elif header.type == "conversation.updated" and header.guest_access is not None:
+            w.guest_access = header.guest_access
+            if w.kind == "guest":
+                self._recheck_guest(w)
+
+    def _membership_changed(self, w: Watch, header: Header) -> None:
+        assert header.membership is not None
+        if w.kind == "guest" and not header.membership.member:
+            return  # a former member watching as a guest: still a guest
+        view = rules.participant_view(header.membership)
+        w.kind, w.live = view.kind, view.live
+
+    def _recheck_guest(self, w: Watch) -> None:
+        assert w.guest_access is not None
+        try:
+            rules.guest_view(w.conn.session.settings.browser_sync, w.guest_access, None)
+        except ChinwagError as exc:
+            self._end(w, exc)
+
+    def _end(self, w: Watch, exc: ChinwagError) -> None:
+        """Stop a watch the rules no longer allow, and say why."""
+        w.conn.push(
+            protocol.encode_event(
+                {
+                    "type": "subscription.ended",
+                    "conversationId": w.conversation_id,
+                    "position": w.position,
+                    **exc.to_body(),
+                }
+            ),
+            force=True,
+        )
+        self.unwatch(w.conn, w.conversation_id)
+
+    def _to_app(self, app_id: str, header: Header, text: str) -> None:
+        if header.type == "settings.updated":
+            self._settings_changed(app_id, text)
+            return
+        # A membership event for users not watching that conversation on this node.
+        cid = header.conversation_id
+        for user_id in header.users:
+            for conn in self.connections_of(app_id, user_id):
+                if cid is not None and cid not in conn.watches:
+                    conn.push(text)
+
+    def _settings_changed(self, app_id: str, text: str) -> None:
+        settings = AppSettings.from_json(json.loads(text))
+        for (conn_app, _), conns in list(self.users.items()):
+            if conn_app != app_id:
+                continue
+            for conn in list(conns):
+                conn.session = replace(conn.session, settings=settings)
+                for w in list(conn.watches.values()):
+                    if w.kind == "guest" and w.guest_access is not None:
+                        self._recheck_guest(w)
+
+    # -- catching up -----------------------------------------------------------------------
+
+    def _start_catch_up(self, room: Room, header: Header, text: str) -> None:
+        if room.held is None:
+            room.held = []
+            self._spawn(self._run_catch_up(room))
+        room.held.append((header, text))
+
+    async def _run_catch_up(self, room: Room) -> None:
+        live = [w for w in room.watches.values() if w.live and w.pending is None]
+        after = min((w.position for w in live), default=0)
+        try:
+            found = await self._catch_up(room.app_id, room.conversation_id, after)
+        except Exception:  # pragma: no cover - the database is down: make everyone resync
+            log.exception("hub: catch-up failed for %s", room.channel)
+            found = None
+        held, room.held = room.held or [], None
+        if found is None:
+            for w in live:
+                self.resync(w.conn, reason="CATCH_UP_TOO_LARGE")
+            return
+        events, position = found
+        for event in events:
+            header, text = wire.encode(event)
+            for w in list(room.watches.values()):
+                if w.pending is None and w.live and (header.position or 0) > w.position:
+                    w.position = header.position or w.position
+                    w.conn.push(text)
+                    if w.conn.user_id in header.users and header.membership is not None:
+                        self._membership_changed(w, header)
+        for w in room.watches.values():
+            if w.pending is None and w.live:
+                w.position = max(w.position, position)
+        for header, text in held:
+            self._to_room(room, header, text)
+
+    def on_lost(self) -> None:
+        """The bus lost messages: every room checks the database for what it missed."""
+        for room in list(self.rooms.values()):
+            if room.held is None:
+                room.held = []
+                self._spawn(self._run_catch_up(room))
+
+    def resync(self, conn: Connection, reason: str = "SLOW_CONSUMER") -> None:
+        """The overflow policy: drop the connection's watches and tell it where it stood."""
+        positions = {cid: w.position for cid, w in conn.watches.items() if w.pending is None}
+        for cid in list(conn.watches):
+            self.unwatch(conn, cid)
+        conn.push(
+            protocol.encode_event({"type": "resync", "reason": reason, "positions": positions}),
+            force=True,
+        )
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+

@@ -1,0 +1,253 @@
+"""Socket requests: paths mirroring the REST resources, each parsed, then one service call.
+
+Every handler gets the call (context, hub, connection, path parameters, data) and returns the
+reply body; the subscribe handler also returns what to do once its reply is queued.
+docs/protocol.md lists every path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from chinwag.domain import limits as L
+from chinwag.errors import NotFound
+from chinwag.realtime import wire
+from chinwag.realtime.connection import Connection
+from chinwag.realtime.hub import Hub
+from chinwag.schemas import (
+    ConversationPut,
+    Id,
+    MessageEdit,
+    ParticipantPatch,
+    ParticipantPut,
+    Strict,
+    UserPut,
+    parse,
+)
+from chinwag.services import browser, sessions
+from chinwag.services.context import Context
+
+
+class SubscribeIn(Strict):
+    asGuest: bool = False
+    after: Annotated[int, Field(ge=0)] | None = None
+
+
+class PageIn(Strict):
+    limit: Annotated[int, Field(ge=1, le=L.MAX_PAGE)] = 30
+    before: Id | None = None
+
+
+class InboxIn(Strict):
+    limit: Annotated[int, Field(ge=1, le=L.MAX_PAGE)] = 30
+    startingAfter: Id | None = None
+    unreadsOnly: bool = False
+
+
+class TypingIn(Strict):
+    isTyping: bool = True
+
+
+class Empty(Strict):
+    pass
+
+
+@dataclass
+class Call:
+    ctx: Context
+    hub: Hub
+    conn: Connection
+    params: dict[str, str]
+    data: Any
+
+    @property
+    def session(self) -> sessions.Session:
+        return self.conn.session
+
+    def body(self, schema: Any) -> Any:
+        return parse(schema, {} if self.data is None else self.data)
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await run_in_threadpool(fn, self.ctx, self.session, *args)
+
+
+Result = tuple[Any, Callable[[], None] | None]
+Handler = Callable[[Call], Awaitable[Result]]
+_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+
+
+def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+    regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
+
+    def register(fn: Handler) -> Handler:
+        _ROUTES.append((method, regex, fn))
+        return fn
+
+    return register
+
+
+def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:
+    known_path = False
+    for m, regex, fn in _ROUTES:
+        match = regex.match(path)
+        if match:
+            known_path = True
+            if m == method:
+                return fn, {k: unquote(v) for k, v in match.groupdict().items()}
+    what = f"no {method} on this path" if known_path else "no such path"
+    raise NotFound(f"{what}: {path[:200]}")
+
+
+def paths() -> list[tuple[str, str]]:
+    """(method, pattern) of every route, for the docs test."""
+    return [(m, r.pattern) for m, r, _ in _ROUTES]
+
+
+# -- session and users -------------------------------------------------------------------------
+
+
+@route("GET", "ping")
+async def ping(call: Call) -> Result:
+    return {}, None
+
+
+@route("GET", "me")
+async def get_me(call: Call) -> Result:
+    return await call.run(browser.get_user, call.session.user_id), None
+
+
+@route("PUT", "me")
+async def put_me(call: Call) -> Result:
+    return await call.run(browser.sync_user, call.session.user_id, call.body(UserPut)), None
+
+
+@route("GET", "users/{userId}")
+async def get_user(call: Call) -> Result:
+    return await call.run(browser.get_user, call.params["userId"]), None
+
+
+@route("PUT", "users/{userId}")
+async def put_user(call: Call) -> Result:
+    return await call.run(browser.sync_user, call.params["userId"], call.body(UserPut)), None
+
+
+# -- the session's conversations --------------------------------------------------------------
+
+
+@route("GET", "me/conversations")
+async def my_conversations(call: Call) -> Result:
+    q = call.body(InboxIn)
+    data = await call.run(browser.my_conversations, q.limit, q.startingAfter, q.unreadsOnly)
+    return {"data": data}, None
+
+
+@route("GET", "me/conversations/{conversationId}")
+async def get_conversation(call: Call) -> Result:
+    return await call.run(browser.get_conversation, call.params["conversationId"]), None
+
+
+@route("SUBSCRIBE", "me/conversations/{conversationId}")
+async def subscribe(call: Call) -> Result:
+    """Watch a conversation (as a guest with ``asGuest``); ``after`` resumes from a position."""
+    q = call.body(SubscribeIn)
+    cid = call.params["conversationId"]
+    w = await call.hub.watch(call.conn, cid)
+    try:
+        sel = await call.run(sessions.select, cid, q.asGuest, q.after)
+    except BaseException:
+        call.hub.unwatch(call.conn, cid)
+        raise
+    events = None if sel.events is None else [wire.client_event(e) for e in sel.events]
+
+    def activate() -> None:
+        call.hub.activate(w, sel.view.kind, sel.view.live, sel.position, sel.guest_access)
+
+    return sel.to_json(events), activate
+
+
+@route("UNSUBSCRIBE", "me/conversations/{conversationId}")
+async def unsubscribe(call: Call) -> Result:
+    call.hub.unwatch(call.conn, call.params["conversationId"])
+    return {}, None
+
+
+@route("GET", "me/conversations/{conversationId}/messages")
+async def history(call: Call) -> Result:
+    q = call.body(PageIn)
+    cid = call.params["conversationId"]
+    data = await call.run(browser.history, cid, call.conn.is_guest_of(cid), q.limit, q.before)
+    return {"data": data}, None
+
+
+async def _send(call: Call) -> Result:
+    cid = call.params["conversationId"]
+    body = call.body(browser.BrowserMessage)
+    return await call.run(browser.send, cid, call.conn.is_guest_of(cid), body), None
+
+
+route("POST", "me/conversations/{conversationId}/messages")(_send)
+route("POST", "conversations/{conversationId}/messages")(_send)
+
+
+@route("POST", "me/conversations/{conversationId}/read")
+async def mark_read(call: Call) -> Result:
+    call.body(Empty)
+    return await call.run(browser.mark_read, call.params["conversationId"]), None
+
+
+@route("POST", "me/conversations/{conversationId}/typing")
+async def typing(call: Call) -> Result:
+    cid = call.params["conversationId"]
+    q = call.body(TypingIn)
+    return await call.run(browser.typing, cid, call.conn.is_guest_of(cid), q.isTyping), None
+
+
+# -- conversations, participants and messages (mirroring REST) ---------------------------------
+
+
+@route("PUT", "conversations/{conversationId}")
+async def put_conversation(call: Call) -> Result:
+    body = call.body(ConversationPut)
+    return await call.run(browser.put_conversation, call.params["conversationId"], body), None
+
+
+@route("PUT", "conversations/{conversationId}/participants/{userId}")
+async def put_participant(call: Call) -> Result:
+    p = call.params
+    body = call.body(ParticipantPut)
+    return await call.run(browser.put_participant, p["conversationId"], p["userId"], body), None
+
+
+@route("PATCH", "conversations/{conversationId}/participants/{userId}")
+async def patch_participant(call: Call) -> Result:
+    p = call.params
+    body = call.body(ParticipantPatch)
+    return await call.run(browser.patch_participant, p["conversationId"], p["userId"], body), None
+
+
+@route("DELETE", "conversations/{conversationId}/participants/{userId}")
+async def delete_participant(call: Call) -> Result:
+    p = call.params
+    call.body(Empty)
+    return await call.run(browser.delete_participant, p["conversationId"], p["userId"]), None
+
+
+@route("PATCH", "conversations/{conversationId}/messages/{messageId}")
+async def edit_message(call: Call) -> Result:
+    p = call.params
+    body = call.body(MessageEdit)
+    return await call.run(browser.edit, p["conversationId"], p["messageId"], body), None
+
+
+@route("DELETE", "conversations/{conversationId}/messages/{messageId}")
+async def delete_message(call: Call) -> Result:
+    p = call.params
+    call.body(Empty)
+    return await call.run(browser.delete, p["conversationId"], p["messageId"]), None

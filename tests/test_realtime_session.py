@@ -1,0 +1,244 @@
+"""Realtime sessions end to end over a real socket, on SQLite and PostgreSQL: operations, guests,
+access changes, resume."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from chinwag.services import apps
+from chinwag.services.context import Context
+from chinwag.web.app import create_app
+from tests.realtime_support import Client, live_server
+
+
+@dataclass
+class Node:
+    ws: str
+    http: httpx.Client
+    app_id: str
+    secret: str
+
+    def rest(self, method: str, path: str, body: Any = None) -> Any:
+        r = self.http.request(
+            method, f"/v1/{self.app_id}{path}", json=body,
+            headers={"Authorization": f"Bearer {self.secret}"},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def client(self, user_id: str, **query: str) -> Client:
+        return Client.open(self.ws, self.app_id, user_id, **query)
+
+
+@pytest.fixture
+def node(ctx: Context, app_keys: apps.AppWithKeys) -> Iterator[Node]:
+    with live_server(create_app(ctx)) as base:
+        with httpx.Client(base_url=base.replace("ws://", "http://"), timeout=10) as http:
+            yield Node(base, http, app_keys.app.id, app_keys.secret_keys[0])
+
+
+def said(text: str) -> Any:
+    """Matches the message.created event of the message with this text."""
+    return lambda e: e.get("type") == "message.created" and e["message"]["text"] == text
+
+
+def _group(node: Node, cid: str = "team") -> None:
+    for uid in ("alice", "bob", "carol", "sup"):
+        node.rest("PUT", f"/users/{uid}", {"name": uid.title(), "email": [f"{uid}@example.com"]})
+    node.rest("PUT", f"/conversations/{cid}", {"participants": ["alice", "bob"], "subject": "Team"})
+    node.rest("PUT", f"/conversations/{cid}/participants/carol", {"access": "Read"})
+
+
+def test_group_chat_read_only_guest_and_revocation(node: Node) -> None:
+    _group(node)
+    with node.client("alice") as alice, node.client("bob") as bob, node.client("carol") as carol, \
+            node.client("sup") as sup:
+        sel = alice.ok("SUBSCRIBE", "me/conversations/team")
+        assert sel["access"] == {"kind": "participant", "canWrite": True, "live": True,
+                                 "historyUntil": None}
+        assert set(sel["conversation"]["participants"]) == {"alice", "bob", "carol"}
+        bob.ok("SUBSCRIBE", "me/conversations/team")
+        assert carol.ok("SUBSCRIBE", "me/conversations/team")["access"]["canWrite"] is False
+        guest = sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})
+        assert guest["access"]["kind"] == "guest"
+        assert "sup" not in guest["conversation"]["participants"]
+
+        sent = alice.ok("POST", "me/conversations/team/messages", {"text": "hello"})
+        for c in (bob, carol, sup, alice):
+            ev = c.wait_event("message.created")
+            assert ev["message"]["text"] == "hello"
+            assert ev["position"] == sent["position"] and ev["conversationId"] == "team"
+
+        # A Read participant cannot write, on this path too.
+        status, body = carol.request("POST", "me/conversations/team/messages", {"text": "x"})
+        assert (status, body["errorCode"]) == (403, "NOT_ALLOWED_TO_WRITE")
+
+        # The guest writes; it is never a participant, never in anyone's list or unreads.
+        sup.ok("POST", "me/conversations/team/messages", {"text": "supervisor here"})
+        assert bob.wait_event("message.created")["message"]["senderId"] == "sup"
+        assert sup.ok("GET", "me/conversations")["data"] == []
+        listed = bob.ok("GET", "me/conversations")["data"]
+        assert [c["id"] for c in listed] == ["team"] and "sup" not in listed[0]["participants"]
+        assert listed[0]["unreadMessageCount"] == 2
+        rest_parts = node.rest("GET", "/conversations/team/participants")["data"]
+        assert "sup" not in {p["userId"] for p in rest_parts}
+
+        # Bob loses access: he is told, then hears nothing more.
+        node.rest("PATCH", "/conversations/team/participants/bob", {"access": "None"})
+        told = bob.wait_event("participant.access_changed")
+        assert told["participant"]["userId"] == "bob" and told["participant"]["access"] == "None"
+        alice.ok("POST", "me/conversations/team/messages", {"text": "secret"})
+        sup.wait_event(said("secret"))
+        assert all(e.get("message", {}).get("text") != "secret" for e in bob.drain())
+        status, body = bob.request("POST", "me/conversations/team/messages", {"text": "x"})
+        assert status == 403
+        frozen = bob.ok("GET", "me/conversations/team/messages")["data"]
+        assert [m["text"] for m in frozen] == ["supervisor here", "hello"]
+
+        # Access returns: told, live again, and the whole history is readable.
+        node.rest("PATCH", "/conversations/team/participants/bob", {"access": "ReadWrite"})
+        back = bob.wait_event("participant.access_changed")
+        assert back["participant"]["access"] == "ReadWrite"
+        alice.ok("POST", "me/conversations/team/messages", {"text": "welcome back"})
+        bob.wait_event(said("welcome back"))
+        full = bob.ok("GET", "me/conversations/team/messages", {"limit": 10})["data"]
+        assert [m["text"] for m in full] == ["welcome back", "secret", "supervisor here", "hello"]
+
+    # The guest's socket closed: nothing of the guest remains but its message.
+    conv = node.rest("GET", "/conversations/team")
+    assert "sup" not in conv["participants"]
+    assert node.rest("GET", "/users/sup/conversations")["data"] == []
+
+
+def test_removed_participant_is_told_and_may_return_as_guest(node: Node) -> None:
+    _group(node)
+    with node.client("alice") as alice, node.client("bob") as bob:
+        alice.ok("SUBSCRIBE", "me/conversations/team")
+        bob.ok("SUBSCRIBE", "me/conversations/team")
+        alice.ok("POST", "me/conversations/team/messages", {"text": "one"})
+        bob.wait_event("message.created")
+        node.rest("DELETE", "/conversations/team/participants/bob")
+        assert bob.wait_event("participant.left")["participant"]["isMember"] is False
+        alice.ok("POST", "me/conversations/team/messages", {"text": "two"})
+        alice.wait_event(said("two"))
+        assert all(e.get("message", {}).get("text") != "two" for e in bob.drain())
+        # A user with a None membership gets their participant view even with asGuest...
+        node.rest("PUT", "/conversations/team/participants/carol", {"access": "ReadWrite"})
+        node.rest("PATCH", "/conversations/team/participants/carol", {"access": "None"})
+        with node.client("carol") as carol:
+            sel = carol.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})
+            assert sel["access"]["kind"] == "former" and sel["access"]["live"] is False
+        # ...while a removed one may watch as a guest.
+        sel = bob.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})
+        assert sel["access"]["kind"] == "guest"
+        alice.ok("POST", "me/conversations/team/messages", {"text": "three"})
+        bob.wait_event(said("three"))
+
+
+def test_browser_sync_settings_and_guest_policy(node: Node) -> None:
+    _group(node)
+    with node.client("alice") as alice, node.client("sup") as sup:
+        # Allowed by default: the browser syncs users and conversations.
+        assert alice.ok("PUT", "me", {"name": "Alice A."})["name"] == "Alice A."
+        alice.ok("PUT", "users/dave", {"name": "Dave"})
+        alice.ok("PUT", "conversations/new", {"subject": "New"})
+        alice.ok("PUT", "conversations/new/participants/alice", {})
+        alice.ok("PUT", "conversations/new/participants/dave", {"access": "Read"})
+        alice.ok("PATCH", "conversations/new/participants/dave", {"access": "ReadWrite"})
+        alice.ok("DELETE", "conversations/new/participants/dave")
+
+        node.rest("PATCH", "/settings", {"allowConversationSyncViaBrowser": False})
+        status, body = alice.request("PUT", "conversations/other", {"subject": "x"})
+        assert (status, body["errorCode"]) == (403, "SYNC_NOT_ALLOWED")
+        status, body = alice.request("PUT", "conversations/new/participants/dave", {})
+        assert (status, body["errorCode"]) == (403, "SYNC_NOT_ALLOWED")
+        # Reading and sending still work; guests do not.
+        alice.ok("SUBSCRIBE", "me/conversations/team")
+        alice.ok("POST", "me/conversations/team/messages", {"text": "still here"})
+        status, body = sup.request("SUBSCRIBE", "me/conversations/team", {"asGuest": True})
+        assert (status, body["errorCode"]) == (403, "GUEST_ACCESS_NOT_ALLOWED")
+
+        node.rest("PATCH", "/settings", {"allowConversationSyncViaBrowser": True,
+                                         "allowUserSyncViaBrowser": False})
+        status, body = alice.request("PUT", "me", {"name": "A"})
+        assert (status, body["errorCode"]) == (403, "SYNC_NOT_ALLOWED")
+
+        node.rest("PATCH", "/settings", {"allowUserSyncViaBrowser": True})
+        node.rest("PUT", "/conversations/team", {"guestAccess": "Read"})
+        assert sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})["access"][
+            "canWrite"] is False
+        status, body = sup.request("POST", "me/conversations/team/messages", {"text": "x"})
+        assert (status, body["errorCode"]) == (403, "NOT_ALLOWED_TO_WRITE")
+        # Closing the conversation to guests ends the guest's subscription at once.
+        node.rest("PUT", "/conversations/team", {"guestAccess": "None"})
+        ended = sup.wait_event("subscription.ended")
+        assert ended["errorCode"] == "GUEST_ACCESS_NOT_ALLOWED"
+        alice.ok("POST", "me/conversations/team/messages", {"text": "guests gone"})
+        alice.wait_event(said("guests gone"))
+        assert all(e.get("type") != "message.created" for e in sup.drain()[1:])
+
+
+def test_edit_delete_read_typing(node: Node) -> None:
+    _group(node)
+    with node.client("alice") as alice, node.client("bob") as bob:
+        alice.ok("SUBSCRIBE", "me/conversations/team")
+        bob.ok("SUBSCRIBE", "me/conversations/team")
+        mid = alice.ok("POST", "conversations/team/messages", {"text": "tpyo"})["id"]
+        bob.wait_event("message.created")
+        status, body = bob.request("PATCH", f"conversations/team/messages/{mid}", {"text": "no"})
+        assert status == 403
+        alice.ok("PATCH", f"conversations/team/messages/{mid}", {"text": "typo"})
+        assert bob.wait_event("message.edited")["message"]["text"] == "typo"
+        bob.ok("POST", "me/conversations/team/read")
+        read = alice.wait_event("conversation.read")
+        assert read["userId"] == "bob" and read["readUntil"] >= 1
+        assert bob.ok("GET", "me/conversations")["data"][0]["unreadMessageCount"] == 0
+        bob.ok("POST", "me/conversations/team/typing", {"isTyping": True})
+        typing = alice.wait_event("typing.changed")
+        assert typing["userId"] == "bob" and typing["isTyping"] is True
+        assert typing["position"] is None
+        alice.ok("DELETE", f"conversations/team/messages/{mid}")
+        assert bob.wait_event("message.deleted")["messageId"] == mid
+        assert bob.ok("GET", "me/conversations/team/messages")["data"] == []
+
+
+def test_resume_from_positions_gets_what_was_missed_once(node: Node) -> None:
+    _group(node)
+    with node.client("alice") as alice:
+        alice.ok("SUBSCRIBE", "me/conversations/team")
+        first = alice.ok("POST", "me/conversations/team/messages", {"text": "seen"})
+        alice.wait_event("message.created")
+        last_seen = first["position"]
+    # While alice is away: a message, an edit of what she saw, a membership change, a subject.
+    with node.client("bob") as bob:
+        bob.ok("SUBSCRIBE", "me/conversations/team")
+        bob.ok("POST", "me/conversations/team/messages", {"text": "missed"})
+    node.rest("PATCH", f"/conversations/team/messages/{first['id']}", {"text": "seen, edited"})
+    node.rest("PATCH", "/conversations/team/participants/carol", {"access": "None"})
+    node.rest("PUT", "/conversations/team", {"subject": "Renamed"})
+    with node.client("alice") as alice:
+        sel = alice.ok("SUBSCRIBE", "me/conversations/team", {"after": last_seen})
+        types = [e["type"] for e in sel["events"]]
+        assert types == ["message.created", "message.edited", "participant.access_changed",
+                         "conversation.updated"]
+        assert sel["events"][0]["message"]["text"] == "missed"
+        assert sel["events"][1]["message"]["text"] == "seen, edited"
+        assert sel["events"][-1]["conversation"]["subject"] == "Renamed"
+        positions = [e["position"] for e in sel["events"]]
+        assert positions == sorted(positions) and positions[0] > last_seen
+        assert sel["position"] == positions[-1] and sel["complete"] is True
+        # Live again from there: the next change comes once, at the next position.
+        node.rest("POST", "/conversations/team/messages",
+                  [{"type": "SystemMessage", "text": "after resume"}])
+        ev = alice.wait_event("message.created")
+        assert ev["position"] == sel["position"] + 1
+        alice.drain()
+        assert [e for e in alice.events if e["type"] == "message.created"] == [ev]
+        # Resuming at the current position replays nothing.
+        again = alice.ok("SUBSCRIBE", "me/conversations/team", {"after": ev["position"]})
+        assert again["events"] is None and again["position"] == ev["position"]
