@@ -148,6 +148,54 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        3,
+        "guest restrictions, invite links, audit log",
+        [
+            # A ban or a mute of one user as a guest of one conversation; until NULL: for good.
+            """CREATE TABLE guest_restrictions (
+                app_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                until BIGINT,
+                reason TEXT,
+                created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (app_id, conversation_id, user_id, kind),
+                FOREIGN KEY (app_id, conversation_id)
+                    REFERENCES conversations(app_id, id) ON DELETE CASCADE
+            )""",
+            """CREATE TABLE invites (
+                app_id TEXT NOT NULL,
+                id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                access TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                revoked_at BIGINT,
+                created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (app_id, id),
+                FOREIGN KEY (app_id, conversation_id)
+                    REFERENCES conversations(app_id, id) ON DELETE CASCADE
+            )""",
+            "CREATE INDEX invites_conversation ON invites(app_id, conversation_id)",
+            # Append-only: rows are inserted, never updated or deleted (not even with the
+            # conversation they describe).
+            """CREATE TABLE audit_log (
+                app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+                id TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                conversation_id TEXT,
+                user_id TEXT,
+                data TEXT NOT NULL,
+                PRIMARY KEY (app_id, id)
+            )""",
+            "CREATE INDEX audit_log_conversation ON audit_log(app_id, conversation_id, id)",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
