@@ -37,6 +37,7 @@ from chinwag.notifications.delivery import (
 from chinwag.notifications.presence import NobodyViewing, Presence
 from chinwag.storage import apps as app_store
 from chinwag.storage import outbox
+from chinwag.storage import webhooks as hook_store
 from chinwag.storage.db import Database
 from chinwag.storage.outbox import OutboxItem
 from chinwag.webhooks import signing
@@ -212,14 +213,21 @@ class Worker:
         assert item.target is not None
         with self.db.read() as tx:
             keys = app_store.secret_keys(tx, item.app_id)
+            endpoint = hook_store.get(tx, item.app_id, item.webhook_id or "")
+        if endpoint is None or not endpoint.enabled:
+            self._finish(item, "cancelled", None, "the webhook was removed or disabled")
+            return
         if not keys:
             self._failed(item, None, "the app has no secret key to sign with", permanent=True)
             return
+        if endpoint.url != item.target:  # the endpoint moved since: the log shows where it went
+            with self.db.transaction() as tx:
+                outbox.set_target(tx, item.id, endpoint.url)
         body = item.payload["body"].encode()
         timestamp = str(self.clock.now_ms())
         headers = signing.headers(keys[0], timestamp, body, item.payload["eventId"])
         try:
-            status = self.poster.post(item.target, body, headers)
+            status = self.poster.post(endpoint.url, body, headers)  # its URL now
         except Exception as exc:  # connection refused, timeout, bad URL: all worth a retry
             self._failed(item, None, f"{type(exc).__name__}: {exc}", permanent=False)
             return

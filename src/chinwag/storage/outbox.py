@@ -316,3 +316,7 @@ def batch_messages(
         f"WHERE app_id = ? AND conversation_id = ? AND id IN ({marks}) ORDER BY position",
         (app_id, conversation_id, *message_ids),
     )
+
+
+def set_target(tx: Tx, item_id: str, target: str) -> None:
+    tx.execute("UPDATE outbox SET target = ? WHERE id = ?", (target, item_id))
