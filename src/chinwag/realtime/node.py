@@ -68,8 +68,10 @@ class RealtimeNode:
         self.sink = BusSink()
         self.hub = Hub(bus, self._catch_up)
         self._publisher: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
         await self.bus.start(self.hub.on_message, self.hub.on_lost)
         self.sink.attach()
         self._publisher = asyncio.create_task(self.sink.run(self.bus), name="chinwag-publisher")
