@@ -67,6 +67,11 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "300",
         "How long a worker holds claimed outbox rows; after a crash they are taken over then.",
     ),
+    "worker_threads": (
+        "CHINWAG_WORKER_THREADS",
+        "4",
+        "How many emails, SMS and webhooks one worker sends at once.",
+    ),
 }
 
 
@@ -94,6 +99,7 @@ class Config:
     notification_url: str | None = None
     worker: str = "on"
     worker_lease_seconds: int = 300
+    worker_threads: int = 4
 
     @property
     def base_url(self) -> str:
@@ -151,6 +157,7 @@ def load(
         notification_url=raw["notification_url"] or None,
         worker=(raw["worker"] or "on").lower(),
         worker_lease_seconds=int(raw["worker_lease_seconds"] or "300"),
+        worker_threads=int(raw["worker_threads"] or "4"),
     )
 
 
@@ -172,4 +179,7 @@ def _notification_reasons(raw: Mapping[str, str | None]) -> list[str]:
     lease = raw["worker_lease_seconds"] or "300"
     if not lease.isdigit() or not 1 <= int(lease) <= 86400:
         reasons.append("worker lease must be a number of seconds from 1 to 86400")
+    threads = raw["worker_threads"] or "4"
+    if not threads.isdigit() or not 1 <= int(threads) <= 64:
+        reasons.append("worker threads must be a number from 1 to 64")
     return reasons

@@ -44,5 +44,10 @@ def worker_from_config(
     if config.sms_url and config.sms_account and config.sms_token and config.sms_from:
         sms = TwilioSender(config.sms_url, config.sms_account, config.sms_token, config.sms_from)
     link = config.notification_url or (config.base_url + "/demo?conversationId={conversationId}")
-    settings = WorkerSettings(lease_ms=config.worker_lease_seconds * 1000, link_template=link)
+    settings = WorkerSettings(
+        lease_ms=config.worker_lease_seconds * 1000,
+        concurrency=config.worker_threads,
+        batch_size=2 * config.worker_threads,
+        link_template=link,
+    )
     return Worker(db, clock=clock, email=email, sms=sms, presence=presence, settings=settings)

@@ -32,6 +32,7 @@ WORKER_OPTIONS = [
     "sms_from",
     "notification_url",
     "worker_lease_seconds",
+    "worker_threads",
 ]
 
 
