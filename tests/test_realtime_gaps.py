@@ -1,0 +1,100 @@
+"""The bus is a hint, the database the record: a lost or reordered bus message makes the room
+catch up from the database, and every watcher gets each change once, in position order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from chinwag.realtime.node import RealtimeNode
+from chinwag.schemas import ConversationPut, UserPut
+from chinwag.services import apps, conversations, users
+from chinwag.services.context import Context
+from chinwag.web.app import create_app
+from tests.realtime_support import Client, live_server
+
+Publish = Callable[[str, str], Any]
+
+
+def _text(payload: str) -> str | None:
+    event = json.loads(payload.partition("\n")[2])
+    if event.get("type") == "message.created":
+        text: str = event["message"]["text"]
+        return text
+    return None
+
+
+@pytest.fixture
+def setup(ctx: Context, app_keys: apps.AppWithKeys) -> Iterator[tuple[str, str, RealtimeNode]]:
+    app_id = app_keys.app.id
+    for uid in ("alice", "bob", "sup"):
+        users.put_user(ctx, app_id, uid, UserPut(name=uid))
+    conversations.put_conversation(ctx, app_id, "c", ConversationPut(participants=["alice", "bob"]))
+    app = create_app(ctx)
+    node: RealtimeNode = app.app.state.realtime
+    with live_server(app) as base:
+        yield base, app_id, node
+
+
+def _texts(client: Client) -> list[str]:
+    client.drain()
+    return [e["message"]["text"] for e in client.events if e["type"] == "message.created"]
+
+
+def test_a_lost_bus_message_is_caught_up_from_the_database(
+    setup: tuple[str, str, RealtimeNode]
+) -> None:
+    base, app_id, node = setup
+    real: Publish = node.bus.publish
+
+    async def lossy(channel: str, payload: str) -> None:
+        if _text(payload) == "lost":
+            return  # the broker dropped it
+        await real(channel, payload)
+
+    node.bus.publish = lossy  # type: ignore[method-assign]
+    with Client.open(base, app_id, "alice") as alice, Client.open(base, app_id, "bob") as bob, \
+            Client.open(base, app_id, "sup") as sup:
+        for c in (alice, bob):
+            c.ok("SUBSCRIBE", "me/conversations/c")
+        sup.ok("SUBSCRIBE", "me/conversations/c", {"asGuest": True})
+        alice.ok("POST", "me/conversations/c/messages", {"text": "before"})
+        alice.ok("POST", "me/conversations/c/messages", {"text": "lost"})
+        alice.ok("POST", "me/conversations/c/messages", {"text": "found"})
+        for c in (bob, sup, alice):
+            c.wait_event(lambda e: e.get("type") == "message.created"
+                         and e["message"]["text"] == "found")
+            assert _texts(c) == ["before", "lost", "found"]
+            positions = [e["position"] for e in c.events if "position" in e]
+            assert positions == sorted(set(positions))
+
+
+def test_reordered_bus_messages_arrive_in_position_order_once(
+    setup: tuple[str, str, RealtimeNode]
+) -> None:
+    base, app_id, node = setup
+    real: Publish = node.bus.publish
+    held: list[tuple[str, str]] = []
+
+    async def reordering(channel: str, payload: str) -> None:
+        if _text(payload) == "first":
+            held.append((channel, payload))  # delayed, as from a slower node
+            return
+        await real(channel, payload)
+        if _text(payload) == "second":
+            for item in held:
+                await real(*item)
+
+    node.bus.publish = reordering  # type: ignore[method-assign]
+    with Client.open(base, app_id, "alice") as alice, Client.open(base, app_id, "bob") as bob:
+        for c in (alice, bob):
+            c.ok("SUBSCRIBE", "me/conversations/c")
+        alice.ok("POST", "me/conversations/c/messages", {"text": "first"})
+        alice.ok("POST", "me/conversations/c/messages", {"text": "second"})
+        alice.ok("POST", "me/conversations/c/messages", {"text": "third"})
+        bob.wait_event(lambda e: e.get("type") == "message.created"
+                       and e["message"]["text"] == "third")
+        assert _texts(bob) == ["first", "second", "third"]
