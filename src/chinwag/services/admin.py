@@ -1,0 +1,96 @@
+"""The operator's dashboard login: one admin password, hashed with scrypt, and signed session
+cookies.
+
+The hash and the cookie-signing key live in ``DATA_DIR/admin.json`` (mode 0600). On first start a
+random password is made and printed once; ``CHINWAG_ADMIN_PASSWORD`` sets it instead (and, when
+it changes, replaces the stored one and signs everyone out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+
+from chinwag.clock import Clock, SystemClock
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SESSION_SECONDS = 12 * 3600
+COOKIE = "chinwag_admin"
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        got = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got.hex(), digest)
+
+
+@dataclass
+class Admin:
+    """The admin credential of one server: checks passwords, issues and checks session cookies."""
+
+    password_hash: str
+    session_key: str
+    clock: Clock
+
+    def login(self, password: str) -> str | None:
+        """A session cookie value if the password is right, else None."""
+        if not check_password(password, self.password_hash):
+            return None
+        expires = int(self.clock.now_ms() / 1000) + SESSION_SECONDS
+        return f"{expires}.{self._sign(str(expires))}"
+
+    def valid(self, cookie: str | None) -> bool:
+        if not cookie or "." not in cookie:
+            return False
+        expires, _, mac = cookie.partition(".")
+        if not expires.isdigit() or not hmac.compare_digest(mac, self._sign(expires)):
+            return False
+        return int(expires) > self.clock.now_ms() / 1000
+
+    def csrf_token(self, cookie: str) -> str:
+        return self._sign("csrf:" + cookie)
+
+    def _sign(self, text: str) -> str:
+        return hmac.new(bytes.fromhex(self.session_key), text.encode(), hashlib.sha256).hexdigest()
+
+
+def prepare(path: str | None, password: str | None, clock: Clock | None = None) -> tuple[Admin, str | None]:
+    """Load (or create) the admin credential; return it and a new password to print, if made.
+
+    ``path`` None keeps everything in memory (tests, embedded use).
+    """
+    clock = clock or SystemClock()
+    stored: dict[str, str] = {}
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            stored = json.load(fh)
+    new_password = None
+    if password:
+        if not stored or not check_password(password, stored.get("passwordHash", "")):
+            stored = {"passwordHash": hash_password(password), "sessionKey": secrets.token_hex(32)}
+    elif not stored:
+        new_password = secrets.token_urlsafe(12)
+        stored = {"passwordHash": hash_password(new_password), "sessionKey": secrets.token_hex(32)}
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(stored, fh)
+    return Admin(stored["passwordHash"], stored["sessionKey"], clock), new_password

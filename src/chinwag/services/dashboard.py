@@ -1,0 +1,103 @@
+"""What the operator's dashboard and the demo page need: an app's overview, browsing its users and
+conversations, and the demo's users and group (seeded through the ordinary use cases)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from chinwag.errors import NotFound
+from chinwag.schemas import ConversationPut, MessagesIn, UserPut, parse
+from chinwag.serialize import user_json
+from chinwag.services import apps, conversations, messages, users
+from chinwag.services.context import Context
+
+#: The demo's cast: the seeds' three users and a supervisor who watches as a guest.
+DEMO_USERS = (
+    {"id": "123456", "name": "Alice", "email": ["[email protected]"], "role": "default"},
+    {"id": "654321", "name": "Sebastian", "email": ["[email protected]"], "role": "default"},
+    {"id": "456789", "name": "Steve", "email": ["[email protected]"], "role": "default"},
+    {"id": "supervisor", "name": "Sam (supervisor)", "role": "supervisor"},
+)
+DEMO_CONVERSATION = "demo-steel-preserve"
+DEMO_SUBJECT = "Beautiful steel preserve for rent!"
+
+
+@dataclass(frozen=True)
+class Overview:
+    app: apps.AppWithKeys
+    users: list[dict[str, Any]]
+    conversations: list[dict[str, Any]]
+
+
+def pick_app(ctx: Context, app_id: str | None) -> apps.AppWithKeys:
+    """The app asked for, or the first one (the dashboard and demo default to it)."""
+    listed = apps.list_apps(ctx)
+    for a in listed:
+        if app_id is None or a.app.id == app_id:
+            return a
+    raise NotFound(f"no app {app_id!r}" if app_id else "no app yet", code="APP_NOT_FOUND")
+
+
+def signature(secret: str, user_id: str) -> str:
+    """The identity-verification signature of ``user_id``: hex HMAC-SHA256 keyed by the secret."""
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def overview(ctx: Context, app_id: str | None, limit: int = 100,
+             users_after: str | None = None, conversations_after: str | None = None) -> Overview:
+    app = pick_app(ctx, app_id)
+    return Overview(
+        app=app,
+        users=[user_json(u) for u in users.list_users(ctx, app.app.id, limit, users_after)],
+        conversations=conversations.list_conversations(ctx, app.app.id, limit, conversations_after),
+    )
+
+
+def transcript(ctx: Context, app_id: str, conversation_id: str, limit: int = 200) -> dict[str, Any]:
+    """A conversation and its newest messages, oldest first (the backend's view: everything)."""
+    conv = conversations.get_conversation(ctx, app_id, conversation_id)
+    page = messages.history(ctx, app_id, conversation_id, limit, None)
+    return {"conversation": conv, "messages": list(reversed(page))}
+
+
+def prepare_demo(ctx: Context, app_id: str | None) -> dict[str, Any]:
+    """Make sure the demo users and their group exist in the app; say how the page signs in."""
+    app = pick_app(ctx, app_id)
+    aid, secret = app.app.id, app.secret_keys[0]
+    missing = [u for u in DEMO_USERS if not _user_exists(ctx, aid, str(u["id"]))]
+    if missing:
+        users.put_users(
+            ctx, aid, {str(u["id"]): parse(UserPut, {k: v for k, v in u.items() if k != "id"})
+                       for u in missing}
+        )
+    try:
+        conversations.get_conversation(ctx, aid, DEMO_CONVERSATION)
+    except NotFound:
+        conversations.put_conversation(
+            ctx, aid, DEMO_CONVERSATION,
+            parse(ConversationPut, {"subject": DEMO_SUBJECT, "participants": ["123456", "654321", "456789"]}),
+        )
+        messages.send_messages(
+            ctx, aid, DEMO_CONVERSATION,
+            parse(MessagesIn, [{"type": "SystemMessage",
+                                "text": "Welcome to the demo group. Open it as a guest in another tab."}]),
+        )
+    return {
+        "appId": aid,
+        "conversationId": DEMO_CONVERSATION,
+        "users": [
+            {"id": u["id"], "name": u["name"], "signature": signature(secret, str(u["id"]))}
+            for u in DEMO_USERS
+        ],
+    }
+
+
+def _user_exists(ctx: Context, app_id: str, user_id: str) -> bool:
+    try:
+        users.get_user(ctx, app_id, user_id)
+    except NotFound:
+        return False
+    return True

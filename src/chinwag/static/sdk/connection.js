@@ -1,0 +1,148 @@
+// The one module that knows the realtime socket: frames `[seq, METHOD, path, data]` answered by
+// `[seq, status, body]`, pushes `[n, "PUBLISH", ...events]` acknowledged with `[n, "ACK"]`.
+// Everything above it calls `request()` and listens to "event", "open" and "reconnected".
+
+import { ChinwagError } from "./errors.js";
+import { Emitter } from "./emitter.js";
+
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+
+export class Connection extends Emitter {
+  /** `urlFor()` returns the socket URL (it may change, e.g. when a token is refreshed). */
+  constructor(urlFor, { WebSocketImpl = globalThis.WebSocket } = {}) {
+    super();
+    this._urlFor = urlFor;
+    this._WebSocket = WebSocketImpl;
+    this._socket = null;
+    this._seq = 0;
+    this._pending = new Map(); // seq -> {resolve, reject, frame}
+    this._queue = []; // frames waiting for the socket to open
+    this._closed = false;
+    this._everOpened = false;
+    this._failures = 0;
+    this._timer = null;
+    this.state = "idle"; // idle | connecting | open | waiting | closed
+  }
+
+  /** Open the socket; resolves once it is open the first time, rejects if it never opens. */
+  start() {
+    if (!this._started) {
+      this._started = new Promise((resolve, reject) => {
+        this._firstOpen = { resolve, reject };
+      });
+      this._connect();
+    }
+    return this._started;
+  }
+
+  /** Send one request; resolves with the body of a 2xx answer, rejects with a ChinwagError. */
+  request(method, path, data) {
+    if (this._closed) return Promise.reject(new ChinwagError(0, { errorCode: "SESSION_DESTROYED", reasons: ["the session was destroyed"] }));
+    return new Promise((resolve, reject) => {
+      const seq = this._seq++;
+      const frame = data === undefined ? [seq, method, path] : [seq, method, path, data];
+      this._pending.set(seq, { resolve, reject, frame });
+      if (this.state === "open") this._send(frame);
+      else this._queue.push(frame);
+    });
+  }
+
+  close() {
+    this._closed = true;
+    this.state = "closed";
+    clearTimeout(this._timer);
+    if (this._socket) this._socket.close(1000, "session destroyed");
+    this._failAll(new ChinwagError(0, { errorCode: "SESSION_DESTROYED", reasons: ["the session was destroyed"] }), true);
+  }
+
+  _connect() {
+    if (this._closed) return;
+    this.state = "connecting";
+    let socket;
+    try {
+      socket = new this._WebSocket(this._urlFor());
+    } catch (error) {
+      this._firstOpen.reject(error);
+      return;
+    }
+    this._socket = socket;
+    let opened = false;
+    socket.onopen = () => {
+      opened = true;
+      this._failures = 0;
+      this.state = "open";
+      const again = this._everOpened;
+      this._everOpened = true;
+      const queued = this._queue.splice(0);
+      for (const frame of queued) this._send(frame);
+      if (again) this.emit("reconnected");
+      else this._firstOpen.resolve();
+      this.emit("open");
+    };
+    socket.onmessage = (message) => this._receive(message.data);
+    socket.onclose = (event) => {
+      if (this._socket !== socket) return;
+      this._socket = null;
+      if (this._closed) return;
+      const refused = event.code >= 4400 && event.code < 4500 && event.code !== 4429;
+      if (refused || (!opened && !this._everOpened && this._failures >= 2)) {
+        // The server refused this session (4000 + HTTP status, reason "CODE: why"): final.
+        const [code, ...why] = (event.reason || "").split(": ");
+        const error = new ChinwagError(refused ? event.code - 4000 : 0, {
+          errorCode: refused && code ? code : "CONNECTION_FAILED",
+          reasons: [why.join(": ") || `could not open the realtime connection (close code ${event.code})`],
+        });
+        this._closed = true;
+        this.state = "closed";
+        this._failAll(error);
+        if (!this._everOpened || refused) this._firstOpen.reject(error);
+        this.emit("closed", error);
+        return;
+      }
+      // Requests in flight may or may not have run: fail them, the caller decides to retry.
+      this._failAll(new ChinwagError(0, { errorCode: "CONNECTION_LOST", reasons: ["the connection to the chat server was lost"] }));
+      this.state = "waiting";
+      this.emit("disconnected", event);
+      const base = BACKOFF_MS[Math.min(this._failures, BACKOFF_MS.length - 1)];
+      this._failures += 1;
+      this._timer = setTimeout(() => this._connect(), base / 2 + Math.random() * base);
+    };
+  }
+
+  _send(frame) {
+    this._socket.send(JSON.stringify(frame));
+  }
+
+  _receive(raw) {
+    let frame;
+    try {
+      frame = JSON.parse(raw);
+    } catch {
+      console.error("[Chinwag] the server sent a frame that is not JSON:", raw);
+      return;
+    }
+    if (!Array.isArray(frame)) return;
+    const [seq, status, ...rest] = frame;
+    if (status === "PUBLISH") {
+      if (this._socket) this._socket.send(JSON.stringify([seq, "ACK"]));
+      for (const event of rest) this.emit("event", event);
+      return;
+    }
+    const pending = this._pending.get(seq);
+    if (!pending) return;
+    this._pending.delete(seq);
+    const body = rest[0];
+    if (typeof status === "number" && status >= 200 && status < 300) pending.resolve(body === undefined ? {} : body);
+    else pending.reject(new ChinwagError(status, body));
+  }
+
+  /** Reject requests in flight (and, when `all`, also those still queued) with `error`. */
+  _failAll(error, all = this._closed) {
+    for (const [seq, pending] of this._pending) {
+      if (!all && this._queue.includes(pending.frame)) continue;
+      this._pending.delete(seq);
+      pending.reject(error);
+    }
+    if (all) this._queue = [];
+  }
+}

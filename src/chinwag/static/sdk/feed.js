@@ -1,0 +1,233 @@
+// One selected conversation as the UI sees it: the conversation, what the current user may do in
+// it, its messages (oldest first), who is typing, and live updates. Shared by every box showing it.
+
+import { Emitter } from "./emitter.js";
+import { report } from "./errors.js";
+
+const PAGE = 30;
+const TYPING_MS = 6000;
+
+/** What the current user may do: `{kind, access, canWrite}`, kind "participant" | "former" | "guest". */
+export function viewOf(body) {
+  const given = (body && typeof body.access === "object" && body.access) || body || {};
+  let kind = given.kind;
+  if (!kind) kind = given.access === "None" || given.isMember === false ? "former" : "participant";
+  if (kind === "outsider") kind = "former";
+  let access = typeof given.access === "string" ? given.access : null;
+  if (!access) access = kind === "former" ? "None" : given.canWrite === false ? "Read" : "ReadWrite";
+  const canWrite = given.canWrite !== undefined ? !!given.canWrite : kind !== "former" && access === "ReadWrite";
+  return { kind, access, canWrite };
+}
+
+export class Feed extends Emitter {
+  constructor(session, conversationId, asGuest) {
+    super();
+    this.session = session;
+    this.id = conversationId;
+    this.asGuest = !!asGuest;
+    this.conversation = null;
+    this.view = null;
+    this.messages = [];
+    this.hasMore = true;
+    this.typing = new Map(); // userId -> timer
+    this.users = 0;
+    this.opened = null;
+    this.loaded = false;
+    this._subscribed = null;
+  }
+
+  /** Follow the conversation (one SUBSCRIBE per conversation and connection). */
+  subscribe() {
+    if (!this._subscribed) {
+      this._subscribed = this.session._remote.select(this.id, this.asGuest).then((body) => {
+        this.conversation = body.conversation || body;
+        this.view = viewOf(body);
+        this.ended = null;
+      });
+      this._subscribed.catch(() => { this._subscribed = null; });
+    }
+    return this._subscribed;
+  }
+
+  /** Follow it and load the newest messages (what a box needs to show it). */
+  open() {
+    if (!this.opened) {
+      this.opened = this.subscribe().then(() => this._reload());
+      this.opened.catch(() => { this.opened = null; });
+    }
+    return this.opened;
+  }
+
+  /** After a reconnect: follow again on the new connection and reload what is shown. */
+  async resume() {
+    this._subscribed = null;
+    await this.subscribe();
+    if (this.loaded) await this._reload();
+    else this.emit("change", {});
+  }
+
+  /** Load the newest page again (after a reconnect, or when access comes back). */
+  async _reload() {
+    const page = await this.session._remote.history(this.id, PAGE);
+    const data = page.data || page;
+    this.messages = data.slice().reverse();
+    this.hasMore = data.length >= PAGE;
+    this.loaded = true;
+    await this.session._users(this._userIds());
+    this.emit("change", { reset: true });
+  }
+
+  async loadOlder() {
+    if (!this.hasMore || this._loading || !this.messages.length) return false;
+    this._loading = true;
+    try {
+      const page = await this.session._remote.history(this.id, PAGE, this.messages[0].id);
+      const data = page.data || page;
+      this.hasMore = data.length >= PAGE;
+      const known = new Set(this.messages.map((m) => m.id));
+      this.messages = data.filter((m) => !known.has(m.id)).reverse().concat(this.messages);
+      await this.session._users(this._userIds());
+      this.emit("change", { older: true });
+      return data.length > 0;
+    } finally {
+      this._loading = false;
+    }
+  }
+
+  _userIds() {
+    const ids = new Set(Object.keys((this.conversation && this.conversation.participants) || {}));
+    for (const m of this.messages) if (m.senderId) ids.add(m.senderId);
+    return [...ids];
+  }
+
+  /** Apply a pushed event about this conversation. */
+  async apply(event) {
+    const me = this.session.me.id;
+    switch (event.type) {
+      case "message.created": {
+        const m = event.message;
+        if (!m || this.messages.some((x) => x.id === m.id)) return;
+        if (this.view && this.view.kind === "former") return; // frozen history
+        if (this.conversation) this.conversation.lastMessage = m;
+        if (!this.loaded) return; // followed for the conversation list only
+        if (m.senderId) await this.session._users([m.senderId]);
+        this.messages.push(m);
+        this.messages.sort((a, b) => (a.position ?? a.createdAt) - (b.position ?? b.createdAt));
+        this._stopTyping(m.senderId);
+        this.emit("change", { added: m });
+        return;
+      }
+      case "message.edited": {
+        const m = event.message;
+        const i = this.messages.findIndex((x) => x.id === (m && m.id));
+        if (i >= 0) this.messages[i] = { ...this.messages[i], ...m };
+        this.emit("change", {});
+        return;
+      }
+      case "message.deleted": {
+        const id = event.messageId || (event.message && event.message.id);
+        this.messages = this.messages.filter((x) => x.id !== id);
+        this.emit("change", {});
+        return;
+      }
+      case "conversation.updated": {
+        if (event.conversation) this.conversation = { ...this.conversation, ...event.conversation };
+        await this.session._users(this._userIds());
+        this.emit("change", {});
+        return;
+      }
+      case "conversation.read": {
+        const { userId, readUntil } = event;
+        if (!userId || readUntil === undefined) return;
+        for (const m of this.messages) {
+          if (m.position <= readUntil && m.senderId !== userId && !(m.readBy || []).includes(userId)) {
+            m.readBy = [...(m.readBy || []), userId];
+          }
+        }
+        this.emit("change", {});
+        return;
+      }
+      case "participant.joined":
+      case "participant.access_changed":
+      case "participant.left": {
+        const p = event.participant || {};
+        const uid = p.userId || event.userId;
+        if (this.conversation) {
+          const participants = { ...(this.conversation.participants || {}) };
+          if (p.isMember === false || p.access === "None") delete participants[uid];
+          else participants[uid] = { access: p.access, notify: p.notify };
+          this.conversation = { ...this.conversation, participants };
+        }
+        if (uid === me && this.view && this.view.kind !== "guest") {
+          const was = this.view.kind;
+          const access = p.isMember === false ? "None" : p.access;
+          this.view = viewOf({ kind: access === "None" ? "former" : "participant", access });
+          if (was === "former" && this.view.kind === "participant" && this.loaded) {
+            // Access given back: the whole history again, including what was sent meanwhile.
+            await this._reload().catch((e) => report(e, "reloading the conversation"));
+            return;
+          }
+        }
+        await this.session._users(this._userIds());
+        this.emit("change", {});
+        return;
+      }
+      case "typing":
+      case "typing.changed":
+      case "conversation.typing": {
+        const uid = event.userId;
+        if (!uid || uid === me) return;
+        if (event.isTyping === false) this._stopTyping(uid);
+        else {
+          clearTimeout(this.typing.get(uid));
+          this.typing.set(uid, setTimeout(() => this._stopTyping(uid), TYPING_MS));
+          await this.session._users([uid]);
+          this.emit("typing", {});
+        }
+        return;
+      }
+      case "subscription.ended": {
+        // The rules no longer allow watching (e.g. guest access was switched off).
+        this.ended = { errorCode: event.errorCode, reasons: event.reasons || [] };
+        this.emit("ended", this.ended);
+        return;
+      }
+      default:
+    }
+  }
+
+  _stopTyping(uid) {
+    if (!this.typing.has(uid)) return;
+    clearTimeout(this.typing.get(uid));
+    this.typing.delete(uid);
+    this.emit("typing", {});
+  }
+
+  get typingUsers() {
+    return [...this.typing.keys()];
+  }
+
+  send(text, custom) {
+    return this.session._send(this.id, text, custom);
+  }
+
+  edit(messageId, text) {
+    return this.session._remote.edit(this.id, messageId, { text });
+  }
+
+  remove(messageId) {
+    return this.session._remote.remove(this.id, messageId);
+  }
+
+  markRead() {
+    if (!this.view || this.view.kind !== "participant") return Promise.resolve();
+    return this.session._remote.markRead(this.id).catch(() => {});
+  }
+
+  markTyping() {
+    const now = Date.now();
+    if (this._typedAt && now - this._typedAt < 3000) return;
+    this._typedAt = now;
+    this.session._remote.typing(this.id).catch(() => {});
+  }
+}

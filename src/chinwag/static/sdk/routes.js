@@ -1,0 +1,93 @@
+// Every realtime path the SDK uses, in one place, and the events it understands. The paths mirror
+// the REST resources (docs/protocol.md); nothing else in the SDK spells a path.
+
+const enc = encodeURIComponent;
+
+export class Remote {
+  constructor(connection) {
+    this.connection = connection;
+  }
+
+  call(method, path, data) {
+    return this.connection.request(method, path, data);
+  }
+
+  syncUser(id, fields) {
+    return this.call("PUT", `/users/${enc(id)}`, fields);
+  }
+
+  getUser(id) {
+    return this.call("GET", `/users/${enc(id)}`);
+  }
+
+  setConversation(id, fields) {
+    return this.call("PUT", `/conversations/${enc(id)}`, fields);
+  }
+
+  setParticipant(conversationId, userId, fields) {
+    return this.call("PUT", `/conversations/${enc(conversationId)}/participants/${enc(userId)}`, fields);
+  }
+
+  leave(conversationId, userId) {
+    return this.call("DELETE", `/conversations/${enc(conversationId)}/participants/${enc(userId)}`);
+  }
+
+  ping() {
+    return this.call("GET", "/ping");
+  }
+
+  myConversations(limit = 100) {
+    return this.call("GET", "/me/conversations", { limit });
+  }
+
+  /** Start following a conversation (as a participant, or as a guest). */
+  select(conversationId, asGuest) {
+    return this.call("SUBSCRIBE", `/me/conversations/${enc(conversationId)}`, { asGuest: !!asGuest });
+  }
+
+  unselect(conversationId) {
+    return this.call("UNSUBSCRIBE", `/me/conversations/${enc(conversationId)}`);
+  }
+
+  /** A page of messages, newest first, older than the message `before` (an id). */
+  history(conversationId, limit, before) {
+    const data = { limit };
+    if (before) data.before = before;
+    return this.call("GET", `/me/conversations/${enc(conversationId)}/messages`, data);
+  }
+
+  send(conversationId, message) {
+    return this.call("POST", `/conversations/${enc(conversationId)}/messages`, message);
+  }
+
+  edit(conversationId, messageId, fields) {
+    return this.call("PATCH", `/conversations/${enc(conversationId)}/messages/${enc(messageId)}`, fields);
+  }
+
+  remove(conversationId, messageId) {
+    return this.call("DELETE", `/conversations/${enc(conversationId)}/messages/${enc(messageId)}`);
+  }
+
+  markRead(conversationId) {
+    return this.call("POST", `/me/conversations/${enc(conversationId)}/read`, {});
+  }
+
+  typing(conversationId) {
+    return this.call("POST", `/me/conversations/${enc(conversationId)}/typing`, { isTyping: true });
+  }
+}
+
+/** One pushed event in the SDK's terms: `{type, conversationId, position, ...data}`. */
+export function normalizeEvent(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const data = raw.data && typeof raw.data === "object" ? raw.data : {};
+  const event = { ...data, ...raw };
+  delete event.data;
+  if (!event.conversationId) {
+    event.conversationId =
+      (event.message && event.message.conversationId) ||
+      (event.conversation && event.conversation.id) ||
+      null;
+  }
+  return event;
+}

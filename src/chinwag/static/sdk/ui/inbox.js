@@ -1,0 +1,103 @@
+// `session.createInbox()`: the user's conversations (memberships only) beside the selected chat.
+
+import { STYLES } from "./styles.js";
+import { h, shadowHost } from "./dom.js";
+import { listNames, shortWhen } from "./format.js";
+import { Box, mountTarget } from "./box.js";
+import { ConversationView, avatar } from "./view.js";
+
+const NARROW = 640;
+
+export class Inbox extends Box {
+  constructor(session, options) {
+    super(session, options);
+    this.view = new ConversationView(this, { back: () => this._back() });
+    this.items = h("ul", { role: "list", "aria-label": "Conversations" });
+    this.feedPane = h("nav", { class: "feed", "aria-label": "Conversation list" },
+      this.options.showFeedHeader === false ? null : h("h2", { class: "feed-header" }, "Chats"), this.items);
+    this.frame = h("div", { class: "frame inbox" }, this.feedPane, this.view.el);
+    this._subs = [session._conversations.subscribe("change", () => this._renderList())];
+    this.onConversationSelected(() => {
+      this.frame.classList.add("showing-chat");
+      this._renderList();
+    });
+  }
+
+  mount(element) {
+    const target = mountTarget(element, "inbox");
+    const { host, root } = shadowHost(target, STYLES, "chinwag-inbox");
+    this.host = host;
+    root.append(this.frame);
+    this._resize = new ResizeObserver(() => this.frame.classList.toggle("narrow", this.frame.clientWidth < NARROW));
+    this._resize.observe(this.frame);
+    const loaded = this.session._conversations.loaded || this.session.ready;
+    return Promise.resolve(loaded).then(() => {
+      this._renderList();
+      if (!this.feed && this.options.selected === undefined) {
+        const first = this.session._conversations.list[0];
+        if (first && this.frame.clientWidth >= NARROW) this.select(first.id);
+      }
+    }, () => {});
+  }
+
+  _back() {
+    this.frame.classList.remove("showing-chat");
+    const current = this.items.querySelector('[aria-current="true"]');
+    if (current) current.focus();
+  }
+
+  _title(c) {
+    const me = this.session.me.id;
+    const others = Object.keys(c.participants || {}).filter((id) => id !== me);
+    const mode = this.options.feedConversationTitleMode || "auto";
+    const names = listNames(others.map((id) => this.session.userName(id)));
+    if (mode === "participants") return names || c.subject || "Conversation";
+    return c.subject || names || "Conversation";
+  }
+
+  async _renderList() {
+    const list = this.session._conversations.list.filter((c) => !this.options.feedFilter || matches(c, this.options.feedFilter));
+    const ids = new Set();
+    for (const c of list) for (const id of Object.keys(c.participants || {})) ids.add(id);
+    await this.session._users([...ids]);
+    const selected = this.feed && this.feed.id;
+    if (!list.length) {
+      this.items.replaceChildren(h("li", { class: "empty" }, h("strong", {}, "No conversations yet"), "Conversations you take part in show up here."));
+      return;
+    }
+    this.items.replaceChildren(...list.map((c) => {
+      const title = this._title(c);
+      const unread = c.unreadMessageCount || 0;
+      const last = c.lastMessage;
+      const preview = last ? `${last.senderId === this.session.me.id ? "You: " : ""}${last.text}` : "No messages yet";
+      const others = Object.keys(c.participants || {}).filter((id) => id !== this.session.me.id);
+      const face = c.photoUrl ? { id: c.id, name: title, photoUrl: c.photoUrl } : others.length === 1 ? this.session.userSnapshot(others[0]) || { id: others[0], name: title } : { id: c.id, name: title };
+      const label = `${title}${unread ? `, ${unread} unread` : ""}`;
+      return h("li", {},
+        h("button", { type: "button", class: `item ${unread ? "unread" : ""}`, "data-conversation-id": c.id, "aria-current": c.id === selected ? "true" : "false", "aria-label": label, onclick: () => this.select(c.id) },
+          avatar(face, "", others.length !== 1),
+          h("div", { class: "body" },
+            h("div", { class: "line" }, h("span", { class: "name" }, title), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
+            h("div", { class: "line" }, h("span", { class: "preview" }, c.access === "None" ? "You left this conversation" : preview), unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null))));
+    }));
+  }
+
+  destroy() {
+    for (const s of this._subs) s.unsubscribe();
+    if (this._resize) this._resize.disconnect();
+    super.destroy();
+  }
+}
+
+function matches(c, filter) {
+  if (filter.access && !(Array.isArray(filter.access) ? filter.access.includes(c.access) : c.access === filter.access)) {
+    // ConversationPredicate: access ["==", "ReadWrite"] / ["!=", "None"]
+    if (Array.isArray(filter.access) && filter.access.length === 2 && typeof filter.access[0] === "string" && ["==", "!="].includes(filter.access[0])) {
+      const [op, value] = filter.access;
+      return op === "==" ? c.access === value : c.access !== value;
+    }
+    return false;
+  }
+  if (filter.hasUnreadMessages !== undefined && (c.unreadMessageCount > 0) !== filter.hasUnreadMessages) return false;
+  return true;
+}

@@ -1,0 +1,76 @@
+// `session.createPopup()`: a launcher button and a chatbox that opens and closes above the page.
+
+import { STYLES } from "./styles.js";
+import { h, shadowHost, ICONS } from "./dom.js";
+import { Box } from "./box.js";
+import { ConversationView } from "./view.js";
+
+export class Popup extends Box {
+  constructor(session, options) {
+    super(session, options);
+    this.visible = false;
+    this.view = new ConversationView(this, { closable: this.options.showCloseInHeader !== false });
+    this.badge = h("span", { class: "count", hidden: true });
+    this.launcher = h("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false", html: ICONS.chat, onclick: () => this.toggle() });
+    this.launcher.append(this.badge);
+    this.panel = h("div", { class: "panel", role: "dialog", "aria-label": "Chat", hidden: true }, h("div", { class: "frame" }, this.view.el));
+    this.panel.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && !this.options.keepOpen) this.hide();
+    });
+    this._unreads = session.unreads.onChange((list) => this._badge(list));
+  }
+
+  /** Popup.mount({show}) appends to the page; show defaults to true. */
+  mount(options = {}) {
+    const { host, root } = shadowHost(document.body, STYLES, "chinwag-popup");
+    this.host = host;
+    host.style.height = "0";
+    if (this.options.launcher === "never") this.launcher.hidden = true;
+    root.append(this.panel, this.launcher);
+    if (options.show !== false) this.show();
+    if (this.feed) this.view.attach(this.feed);
+    return Promise.resolve();
+  }
+
+  show() {
+    this.visible = true;
+    this.panel.hidden = false;
+    this.launcher.classList.add("open");
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.launcher.setAttribute("aria-label", "Close chat");
+    if (this.options.launcher === "close-only") this.launcher.hidden = false;
+    this.view.focus();
+    this.view._markRead();
+    this.emit("open", {});
+  }
+
+  hide() {
+    this.visible = false;
+    this.panel.hidden = true;
+    this.launcher.classList.remove("open");
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.launcher.setAttribute("aria-label", "Open chat");
+    if (this.options.launcher === "close-only") this.launcher.hidden = true;
+    this.launcher.focus();
+    this.emit("close", {});
+  }
+
+  toggle() {
+    if (this.visible) this.hide();
+    else this.show();
+  }
+
+  onOpen(handler) { return this.subscribe("open", handler); }
+  onClose(handler) { return this.subscribe("close", handler); }
+
+  _badge(list) {
+    const total = list.reduce((n, u) => n + u.unreadMessageCount, 0);
+    this.badge.hidden = !total;
+    this.badge.textContent = total > 99 ? "99+" : String(total);
+  }
+
+  destroy() {
+    this._unreads.unsubscribe();
+    super.destroy();
+  }
+}

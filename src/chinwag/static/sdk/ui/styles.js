@@ -1,0 +1,136 @@
+// The UI's styles. Theme them from the page with CSS custom properties (they cross the shadow
+// root): --chinwag-accent, --chinwag-accent-text, --chinwag-bg, --chinwag-surface,
+// --chinwag-text, --chinwag-muted, --chinwag-border, --chinwag-mine, --chinwag-mine-text,
+// --chinwag-theirs, --chinwag-theirs-text, --chinwag-radius, --chinwag-font, --chinwag-danger.
+
+export const STYLES = `
+:host {
+  --accent: var(--chinwag-accent, #4f46e5);
+  --accent-text: var(--chinwag-accent-text, #ffffff);
+  --bg: var(--chinwag-bg, #f6f7fb);
+  --surface: var(--chinwag-surface, #ffffff);
+  --text: var(--chinwag-text, #1f2430);
+  --muted: var(--chinwag-muted, #6b7280);
+  --border: var(--chinwag-border, #e3e6ee);
+  --mine: var(--chinwag-mine, var(--accent));
+  --mine-text: var(--chinwag-mine-text, var(--accent-text));
+  --theirs: var(--chinwag-theirs, #ffffff);
+  --theirs-text: var(--chinwag-theirs-text, var(--text));
+  --radius: var(--chinwag-radius, 16px);
+  --danger: var(--chinwag-danger, #dc2626);
+  --font: var(--chinwag-font, system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif);
+  display: block;
+  height: 100%;
+  color: var(--text);
+  font: 14px/1.45 var(--font);
+}
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+button { font: inherit; color: inherit; }
+:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+
+.frame { display: flex; height: 100%; min-height: 360px; background: var(--surface); border: 1px solid var(--border);
+  border-radius: var(--radius); overflow: hidden; box-shadow: 0 1px 3px rgb(16 24 40 / 6%); }
+
+.chat { display: flex; flex-direction: column; flex: 1; min-width: 0; background: var(--bg); position: relative; }
+.header { display: flex; align-items: center; gap: 12px; padding: 12px 16px; background: var(--surface);
+  border-bottom: 1px solid var(--border); min-height: 64px; }
+.header .titles { flex: 1; min-width: 0; }
+.title { margin: 0; font-size: 15px; font-weight: 650; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.subtitle { margin: 2px 0 0; color: var(--muted); font-size: 12.5px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.badge-guest { display: inline-flex; align-items: center; gap: 4px; padding: 2px 8px; border-radius: 999px; font-size: 11.5px;
+  background: color-mix(in srgb, var(--accent) 12%, transparent); color: var(--accent); font-weight: 600; white-space: nowrap; }
+.icon-button { display: inline-grid; place-items: center; width: 36px; height: 36px; border: 0; border-radius: 10px;
+  background: transparent; cursor: pointer; color: var(--muted); }
+.icon-button:hover { background: var(--bg); color: var(--text); }
+
+.avatar { flex: none; display: grid; place-items: center; width: 36px; height: 36px; border-radius: 50%; color: #fff;
+  font-weight: 650; font-size: 13px; background-size: cover; background-position: center; user-select: none; }
+.avatar.small { width: 28px; height: 28px; font-size: 11px; }
+.avatar.group { border-radius: 12px; }
+
+.messages { flex: 1; overflow-y: auto; padding: 16px 16px 8px; display: flex; flex-direction: column; gap: 2px; scroll-behavior: auto; }
+.messages:focus-visible { outline-offset: -2px; }
+.history-edge { align-self: center; color: var(--muted); font-size: 12px; padding: 4px 0 12px; }
+.day { align-self: center; margin: 12px 0 8px; padding: 2px 10px; border-radius: 999px; font-size: 11.5px; color: var(--muted);
+  background: var(--surface); border: 1px solid var(--border); }
+.row { display: flex; align-items: flex-end; gap: 8px; margin-top: 6px; max-width: 100%; }
+.row.cont { margin-top: 1px; }
+.row.mine { flex-direction: row-reverse; }
+.row .spacer { width: 28px; flex: none; }
+.bubble { position: relative; max-width: min(78%, 560px); padding: 8px 12px; border-radius: var(--radius);
+  background: var(--theirs); color: var(--theirs-text); box-shadow: 0 1px 1px rgb(16 24 40 / 6%); overflow-wrap: anywhere; }
+.row.mine .bubble { background: var(--mine); color: var(--mine-text); }
+.sender { display: block; font-size: 12px; font-weight: 650; margin-bottom: 2px; }
+.text { white-space: pre-wrap; }
+.meta { display: flex; justify-content: flex-end; gap: 6px; margin-top: 2px; font-size: 11px; opacity: .72; }
+.actions { display: flex; gap: 2px; opacity: 0; transition: opacity .12s; align-self: center; }
+.row:hover .actions, .row:focus-within .actions { opacity: 1; }
+.actions button { border: 0; background: transparent; color: var(--muted); font-size: 12px; padding: 4px 6px; border-radius: 8px; cursor: pointer; }
+.actions button:hover { background: var(--surface); color: var(--text); }
+.actions button.danger { color: var(--danger); }
+.edit-box { display: flex; flex-direction: column; gap: 6px; min-width: min(320px, 70vw); }
+.edit-box textarea { font: inherit; color: var(--text); border: 1px solid var(--border); border-radius: 10px; padding: 6px 8px; resize: vertical; }
+.edit-box .edit-actions { display: flex; gap: 6px; justify-content: flex-end; }
+.edit-box button { border: 0; border-radius: 8px; padding: 4px 10px; cursor: pointer; background: var(--surface); color: var(--text); }
+.edit-box button.primary { background: var(--accent-text); color: var(--accent); font-weight: 600; }
+.row:not(.mine) .edit-box button.primary { background: var(--accent); color: var(--accent-text); }
+.system { align-self: center; max-width: 85%; text-align: center; margin: 10px 0; padding: 6px 12px; font-size: 12.5px;
+  color: var(--muted); background: color-mix(in srgb, var(--surface) 70%, transparent); border: 1px dashed var(--border); border-radius: 12px; }
+.notice { margin: 12px auto 4px; text-align: center; font-size: 13px; color: var(--text); background: var(--surface);
+  border: 1px solid var(--border); border-radius: 12px; padding: 10px 14px; max-width: 90%; }
+.receipt { align-self: flex-end; font-size: 11px; color: var(--muted); margin: 2px 4px 0; }
+.empty { margin: auto; text-align: center; color: var(--muted); padding: 24px; max-width: 320px; }
+.empty strong { display: block; color: var(--text); font-size: 15px; margin-bottom: 4px; }
+.error { color: var(--danger); }
+
+.typing { min-height: 22px; padding: 0 18px 2px; font-size: 12px; color: var(--muted); }
+.typing .dots span { display: inline-block; width: 4px; height: 4px; margin-right: 2px; border-radius: 50%; background: currentColor; animation: blink 1.2s infinite; }
+.typing .dots span:nth-child(2) { animation-delay: .2s; } .typing .dots span:nth-child(3) { animation-delay: .4s; }
+@keyframes blink { 0%, 80%, 100% { opacity: .25; } 40% { opacity: 1; } }
+
+.field { display: flex; align-items: flex-end; gap: 8px; padding: 10px 12px 12px; background: var(--surface); border-top: 1px solid var(--border); }
+.field textarea { flex: 1; resize: none; max-height: 140px; min-height: 40px; padding: 9px 14px; border-radius: 20px; border: 1px solid var(--border);
+  background: var(--bg); color: var(--text); font: inherit; line-height: 1.4; }
+.field textarea:focus { outline: none; border-color: var(--accent); background: var(--surface); box-shadow: 0 0 0 3px color-mix(in srgb, var(--accent) 18%, transparent); }
+.send { flex: none; display: grid; place-items: center; width: 40px; height: 40px; border: 0; border-radius: 50%;
+  background: var(--accent); color: var(--accent-text); cursor: pointer; }
+.send:disabled { opacity: .45; cursor: default; }
+.readonly { padding: 12px 16px; text-align: center; color: var(--muted); font-size: 12.5px; background: var(--surface); border-top: 1px solid var(--border); }
+
+/* Inbox */
+.feed { width: 320px; flex: none; display: flex; flex-direction: column; border-right: 1px solid var(--border); background: var(--surface); min-width: 0; }
+.feed-header { padding: 16px; font-size: 17px; font-weight: 700; border-bottom: 1px solid var(--border); margin: 0; }
+.feed ul { list-style: none; margin: 0; padding: 6px; overflow-y: auto; flex: 1; }
+.item { width: 100%; display: flex; gap: 10px; align-items: center; padding: 10px; border: 0; background: transparent; border-radius: 12px; text-align: left; cursor: pointer; }
+.item:hover { background: var(--bg); }
+.item[aria-current="true"] { background: color-mix(in srgb, var(--accent) 10%, var(--surface)); }
+.item .body { flex: 1; min-width: 0; }
+.item .line { display: flex; gap: 8px; align-items: baseline; }
+.item .name { flex: 1; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.item .when { font-size: 11.5px; color: var(--muted); }
+.item .preview { flex: 1; color: var(--muted); font-size: 13px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.item.unread .name, .item.unread .preview { color: var(--text); font-weight: 650; }
+.count { min-width: 20px; height: 20px; padding: 0 6px; border-radius: 999px; background: var(--accent); color: var(--accent-text); font-size: 11.5px; font-weight: 700; display: inline-grid; place-items: center; }
+.frame.narrow .feed { width: 100%; border-right: 0; }
+.frame.narrow.showing-chat .feed { display: none; }
+.frame.narrow:not(.showing-chat) .chat { display: none; }
+.back { display: none; }
+.frame.narrow .back { display: inline-grid; }
+
+/* Popup */
+.launcher { position: fixed; right: 20px; bottom: 20px; width: 58px; height: 58px; border-radius: 50%; border: 0; cursor: pointer;
+  background: var(--accent); color: var(--accent-text); box-shadow: 0 8px 24px rgb(16 24 40 / 22%); display: grid; place-items: center; z-index: 2147483000; }
+.launcher .count { position: absolute; top: -2px; right: -2px; background: var(--danger); color: #fff; }
+.panel { position: fixed; right: 20px; bottom: 90px; width: 380px; height: min(600px, calc(100vh - 120px)); z-index: 2147483000;
+  border-radius: var(--radius); box-shadow: 0 18px 48px rgb(16 24 40 / 24%); }
+.panel[hidden] { display: none; }
+.panel .frame { min-height: 0; }
+@media (max-width: 520px) {
+  .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; height: 100dvh; border-radius: 0; }
+  .panel .frame { border-radius: 0; border: 0; }
+  .launcher.open { display: none; }
+  .bubble { max-width: 86%; }
+}
+`;

@@ -1,0 +1,360 @@
+// One conversation on screen: header, message list with older history on scroll, typing
+// indicator, and the message field. Built only on the session's public pieces (Feed, users).
+
+import { h, uid, ICONS } from "./dom.js";
+import { clock, colorFor, day, initials, listNames } from "./format.js";
+import { report } from "../errors.js";
+
+export const REMOVED_NOTICE = "You are not part of this conversation anymore.";
+
+export function avatar(user, size, group) {
+  const name = (user && user.name) || (user && user.id) || "?";
+  const photo = user && user.photoUrl;
+  const el = h("div", { class: `avatar ${size || ""} ${group ? "group" : ""}`.trim(), "aria-hidden": "true" }, photo ? "" : initials(name));
+  el.style.backgroundColor = colorFor((user && user.id) || name);
+  if (photo) el.style.backgroundImage = `url("${String(photo).replace(/"/g, "%22")}")`;
+  return el;
+}
+
+export class ConversationView {
+  constructor(box, { closable = false, back = null } = {}) {
+    this.box = box;
+    this.session = box.session;
+    this.options = box.options || {};
+    this.feed = null;
+    this.editing = null; // {id, draft}
+    this.confirming = null;
+    this._subs = [];
+    const fieldId = uid("chinwag-field");
+    this.title = h("h2", { class: "title" });
+    this.subtitle = h("p", { class: "subtitle" });
+    this.guestBadge = h("span", { class: "badge-guest", hidden: true, html: `${ICONS.eye}<span>Guest</span>`, title: "You are watching this conversation as a guest" });
+    this.headerAvatar = h("div");
+    this.backButton = back ? h("button", { class: "icon-button back", type: "button", "aria-label": "Back to conversations", html: ICONS.back, onclick: back }) : null;
+    this.closeButton = closable ? h("button", { class: "icon-button", type: "button", "aria-label": "Close chat", html: ICONS.close, onclick: () => box.hide() }) : null;
+    this.header = h("header", { class: "header" }, this.backButton, this.headerAvatar, h("div", { class: "titles" }, this.title, this.subtitle), this.guestBadge, this.closeButton);
+    if (this.options.showChatHeader === false) this.header.hidden = true;
+    this.list = h("div", { class: "messages", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Messages", tabindex: "0" });
+    this.list.addEventListener("scroll", () => this._maybeLoadOlder());
+    this.typing = h("div", { class: "typing", "aria-live": "polite" });
+    const field = this.options.messageField || {};
+    this.textarea = h("textarea", {
+      id: fieldId,
+      rows: "1",
+      placeholder: field.placeholder || "Say something...",
+      spellcheck: field.spellcheck === false ? "false" : "true",
+      "aria-label": "Message",
+      enterkeyhint: "send",
+    });
+    this.sendButton = h("button", { class: "send", type: "submit", "aria-label": "Send message", html: ICONS.send });
+    this.form = h("form", { class: "field", hidden: true, "aria-label": "Write a message" }, h("label", { class: "sr", for: fieldId }, "Message"), this.textarea, this.sendButton);
+    this.form.addEventListener("submit", (e) => { e.preventDefault(); this._submit(); });
+    this.textarea.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing && field.enterSendsMessage !== false) {
+        e.preventDefault();
+        this._submit();
+      }
+    });
+    this.textarea.addEventListener("input", () => {
+      this._autosize();
+      if (this.textarea.value && this.feed) this.feed.markTyping();
+    });
+    this.readonly = h("div", { class: "readonly", hidden: true });
+    this.status = h("div", { class: "sr", role: "status" });
+    this.el = h("section", { class: "chat", "aria-label": "Chat" }, this.header, this.list, this.typing, this.form, this.readonly, this.status);
+    this.fieldVisible = field.visible !== false;
+    this._onVisible = () => this._markRead();
+    document.addEventListener("visibilitychange", this._onVisible);
+    this.showEmpty();
+  }
+
+  // --- states ---------------------------------------------------------------------------
+
+  showEmpty(text) {
+    this._detach();
+    this.title.textContent = "";
+    this.subtitle.textContent = "";
+    this.headerAvatar.replaceChildren();
+    this.guestBadge.hidden = true;
+    this.list.replaceChildren(h("div", { class: "empty" }, h("strong", {}, text || "No conversation selected"), "Pick a conversation to start chatting."));
+    this.form.hidden = true;
+    this.readonly.hidden = true;
+    this.typing.replaceChildren();
+  }
+
+  showLoading() {
+    this.list.replaceChildren(h("div", { class: "empty", "aria-busy": "true" }, "Loading chat…"));
+    this.form.hidden = true;
+    this.readonly.hidden = true;
+  }
+
+  showError(error) {
+    this._detach();
+    this.form.hidden = true;
+    this.readonly.hidden = true;
+    const code = error && error.errorCode;
+    const title = code === "GUEST_ACCESS_NOT_ALLOWED" ? "Guest access is not allowed"
+      : code === "UNAUTHORIZED" ? "Could not sign in"
+      : code === "NOT_A_PARTICIPANT" || code === "CONVERSATION_NOT_FOUND" ? "Chat not found"
+      : "Could not open this chat";
+    this.title.textContent = title;
+    this.list.replaceChildren(h("div", { class: "empty", role: "alert" }, h("strong", {}, title), h("span", { class: "error" }, (error && error.reasons && error.reasons[0]) || String(error && error.message || error))));
+  }
+
+  attach(feed) {
+    this._detach();
+    this.feed = feed;
+    this.editing = null;
+    this._subs.push(feed.subscribe("change", (change) => this.render(change || {})));
+    this._subs.push(feed.subscribe("typing", () => this._renderTyping()));
+    this.render({ reset: true });
+    if (this.options.messageField && this.options.messageField.autofocus !== false && this.box.visible) this.focus();
+  }
+
+  _detach() {
+    for (const s of this._subs) s.unsubscribe();
+    this._subs = [];
+    this.feed = null;
+  }
+
+  destroy() {
+    this._detach();
+    document.removeEventListener("visibilitychange", this._onVisible);
+    this.el.remove();
+  }
+
+  focus() {
+    if (!this.form.hidden) this.textarea.focus();
+  }
+
+  // --- rendering ------------------------------------------------------------------------
+
+  render(change) {
+    const feed = this.feed;
+    if (!feed || !feed.conversation) return;
+    this._renderHeader();
+    this._renderMessages(change);
+    this._renderFooter();
+    this._renderTyping();
+    if (change.reset || (change.added && change.added.senderId !== this.session.me.id)) this._markRead();
+  }
+
+  _participants() {
+    const ids = Object.keys(this.feed.conversation.participants || {});
+    return ids.map((id) => this.session.userSnapshot(id) || { id, name: id });
+  }
+
+  _renderHeader() {
+    const c = this.feed.conversation;
+    const me = this.session.me.id;
+    const people = this._participants();
+    const others = people.filter((u) => u.id !== me);
+    const names = others.map((u) => u.name);
+    const mode = this.options.chatTitleMode || "subject";
+    const title = (mode === "subject" && c.subject) || listNames(names) || c.subject || "Conversation";
+    this.title.textContent = title;
+    const everyone = people.map((u) => (u.id === me ? "You" : u.name));
+    const subtitleMode = this.options.chatSubtitleMode === undefined ? "participants" : this.options.chatSubtitleMode;
+    this.subtitle.textContent = subtitleMode === "participants" ? listNames(everyone) : subtitleMode === "subject" && mode !== "subject" ? c.subject || "" : "";
+    this.subtitle.hidden = !this.subtitle.textContent;
+    const photo = c.photoUrl ? { id: c.id, name: title, photoUrl: c.photoUrl } : others.length === 1 ? others[0] : { id: c.id, name: title };
+    this.headerAvatar.replaceChildren(avatar(photo, "", others.length !== 1));
+    this.guestBadge.hidden = this.feed.view.kind !== "guest";
+    this.el.setAttribute("aria-label", `Chat: ${title}`);
+  }
+
+  _renderMessages(change) {
+    const list = this.list;
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    const atBottom = fromBottom - list.clientHeight < 80;
+    const me = this.session.me.id;
+    const feed = this.feed;
+    const nodes = [];
+    if (!feed.hasMore) {
+      for (const text of feed.conversation.welcomeMessages || []) nodes.push(h("div", { class: "system", role: "note" }, text));
+      if (!feed.messages.length && !(feed.conversation.welcomeMessages || []).length) {
+        nodes.push(h("div", { class: "history-edge" }, "This is the start of the conversation."));
+      }
+    } else {
+      nodes.push(h("div", { class: "history-edge", "aria-hidden": "true" }, "Scroll up for older messages"));
+    }
+    let lastDay = null;
+    let previous = null;
+    const lastMine = [...feed.messages].reverse().find((m) => m.senderId === me);
+    for (const m of feed.messages) {
+      const d = day(m.createdAt);
+      if (d !== lastDay) {
+        nodes.push(h("div", { class: "day", role: "separator" }, d));
+        lastDay = d;
+        previous = null;
+      }
+      if (m.type === "SystemMessage" || !m.senderId) {
+        nodes.push(h("div", { class: "system", role: "note", "data-message-id": m.id }, m.text));
+        previous = null;
+        continue;
+      }
+      const cont = previous && previous.senderId === m.senderId && m.createdAt - previous.createdAt < 5 * 60000;
+      nodes.push(this._message(m, m.senderId === me, cont));
+      if (lastMine && m.id === lastMine.id) {
+        const receipt = this._receipt(m);
+        if (receipt) nodes.push(receipt);
+      }
+      previous = m;
+    }
+    if (feed.view.kind === "former") nodes.push(h("div", { class: "notice", role: "status" }, REMOVED_NOTICE));
+    list.replaceChildren(...nodes);
+    if (change.reset || atBottom || (change.added && change.added.senderId === me)) list.scrollTop = list.scrollHeight;
+    else list.scrollTop = list.scrollHeight - fromBottom;
+    if (this.editing) {
+      const editor = list.querySelector(".edit-box textarea");
+      if (editor && this.shadowFocus !== false) editor.focus();
+    }
+    requestAnimationFrame(() => this._maybeLoadOlder());
+  }
+
+  _message(m, mine, cont) {
+    const sender = this.session.userSnapshot(m.senderId) || { id: m.senderId, name: m.senderId };
+    const canChange = mine && this.feed.view.canWrite && this.feed.view.kind !== "former";
+    let content;
+    if (this.editing && this.editing.id === m.id) {
+      const editor = h("textarea", { "aria-label": "Edit message", rows: "2" });
+      editor.value = this.editing.draft;
+      editor.addEventListener("input", () => { this.editing.draft = editor.value; });
+      editor.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); this._saveEdit(m); }
+        if (e.key === "Escape") { e.preventDefault(); this._cancelEdit(); }
+      });
+      content = h("div", { class: "edit-box" }, editor, h("div", { class: "edit-actions" },
+        h("button", { type: "button", onclick: () => this._cancelEdit() }, "Cancel"),
+        h("button", { type: "button", class: "primary", onclick: () => this._saveEdit(m) }, "Save")));
+    } else {
+      content = h("div", { class: "text" }, m.text);
+    }
+    const bubble = h("div", { class: "bubble" },
+      !mine && !cont ? h("span", { class: "sender", style: `color: ${colorFor(sender.id)}` }, sender.name) : h("span", { class: "sr" }, mine ? "You" : sender.name),
+      content,
+      h("div", { class: "meta" }, m.editedAt ? h("span", {}, "edited") : null, h("time", { datetime: new Date(m.createdAt).toISOString() }, clock(m.createdAt))));
+    const actions = canChange && !(this.editing && this.editing.id === m.id)
+      ? h("div", { class: "actions" },
+          h("button", { type: "button", "aria-label": "Edit message", onclick: () => this._startEdit(m) }, "Edit"),
+          h("button", { type: "button", class: "danger", "aria-label": this.confirming === m.id ? "Confirm delete" : "Delete message", onclick: () => this._delete(m) }, this.confirming === m.id ? "Delete?" : "Delete"))
+      : null;
+    return h("div", { class: `row ${mine ? "mine" : ""} ${cont ? "cont" : ""}`, "data-message-id": m.id, "data-sender-id": m.senderId },
+      mine ? null : cont ? h("div", { class: "spacer" }) : avatar(sender, "small"),
+      bubble, actions);
+  }
+
+  _receipt(m) {
+    const readers = (m.readBy || []).filter((id) => id !== this.session.me.id);
+    const others = Object.keys(this.feed.conversation.participants || {}).filter((id) => id !== this.session.me.id);
+    if (!readers.length) return h("div", { class: "receipt", "data-receipt": "sent" }, "Sent");
+    const text = others.length <= 1 || readers.length >= others.length ? "Read" : `Read by ${listNames(readers.map((id) => this.session.userName(id)))}`;
+    return h("div", { class: "receipt", "data-receipt": "read" }, `✓✓ ${text}`);
+  }
+
+  _renderFooter() {
+    const view = this.feed.view;
+    const writable = view.canWrite && view.kind !== "former";
+    this.form.hidden = !(writable && this.fieldVisible);
+    this.readonly.hidden = true;
+    if (!writable && view.kind !== "former") {
+      this.readonly.hidden = false;
+      this.readonly.textContent = view.kind === "guest" ? "You are watching this conversation as a guest (read only)." : "You can read this conversation but not write in it.";
+    }
+  }
+
+  _renderTyping() {
+    if (!this.feed) return this.typing.replaceChildren();
+    const names = this.feed.typingUsers.map((id) => this.session.userName(id));
+    if (!names.length) return this.typing.replaceChildren();
+    const text = names.length > 3 ? "Several people are typing" : `${listNames(names)} ${names.length === 1 ? "is" : "are"} typing`;
+    this.typing.replaceChildren(h("span", { class: "dots", "aria-hidden": "true" }, h("span"), h("span"), h("span")), ` ${text}…`);
+  }
+
+  // --- actions --------------------------------------------------------------------------
+
+  async _maybeLoadOlder() {
+    const feed = this.feed;
+    if (!feed || !feed.hasMore) return;
+    const fills = this.list.scrollHeight > this.list.clientHeight + 10;
+    if (this.list.scrollTop < 80 || !fills) {
+      try {
+        await feed.loadOlder();
+      } catch (error) {
+        report(error, "loading older messages");
+      }
+    }
+  }
+
+  _markRead() {
+    clearTimeout(this._readTimer);
+    this._readTimer = setTimeout(() => {
+      if (this.feed && this.box.visible && document.visibilityState === "visible") this.feed.markRead();
+    }, 250);
+  }
+
+  _autosize() {
+    this.textarea.style.height = "auto";
+    this.textarea.style.height = `${Math.min(this.textarea.scrollHeight + 2, 140)}px`;
+  }
+
+  async _submit() {
+    const feed = this.feed;
+    const raw = this.textarea.value;
+    if (!feed || !raw.trim()) return;
+    const outgoing = this.box._beforeSend(raw.trim(), feed);
+    if (!outgoing) return;
+    this.textarea.value = "";
+    this._autosize();
+    try {
+      await feed.send(outgoing.text, outgoing.custom);
+      this.status.textContent = "Message sent";
+    } catch (error) {
+      this.textarea.value = raw;
+      this.status.textContent = `Not sent: ${error.reasons ? error.reasons[0] : error.message}`;
+      report(error, "sending a message");
+    }
+  }
+
+  _startEdit(m) {
+    this.editing = { id: m.id, draft: m.text };
+    this.render({});
+  }
+
+  _cancelEdit() {
+    this.editing = null;
+    this.render({});
+    this.focus();
+  }
+
+  async _saveEdit(m) {
+    const text = (this.editing && this.editing.draft || "").trim();
+    this.editing = null;
+    if (text && text !== m.text) {
+      try {
+        await this.feed.edit(m.id, text);
+      } catch (error) {
+        report(error, "editing a message");
+      }
+    }
+    this.render({});
+  }
+
+  async _delete(m) {
+    if (this.confirming !== m.id) {
+      this.confirming = m.id;
+      clearTimeout(this._confirmTimer);
+      this._confirmTimer = setTimeout(() => { this.confirming = null; if (this.feed) this.render({}); }, 4000);
+      this.render({});
+      const again = this.list.querySelector(`[data-message-id="${CSS.escape(m.id)}"] .danger`);
+      if (again) again.focus();
+      return;
+    }
+    this.confirming = null;
+    try {
+      await this.feed.remove(m.id);
+    } catch (error) {
+      report(error, "deleting a message");
+    }
+  }
+}
