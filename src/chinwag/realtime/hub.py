@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from chinwag.domain import access as rules
 from chinwag.domain.access import GuestAccess
 from chinwag.domain.settings import AppSettings
-from chinwag.errors import ChinwagError
+from chinwag.errors import ERROR_CODES, ChinwagError
 from chinwag.realtime import protocol, wire
 from chinwag.realtime.bus import Bus
 from chinwag.realtime.connection import Connection, Watch
@@ -37,6 +37,16 @@ log = logging.getLogger(__name__)
 #: Runs a blocking catch-up query off the loop: (app_id, conversation_id, after) ->
 #: (events, position) or None when the watchers must resync instead.
 CatchUp = Callable[[str, str, int], Awaitable[tuple[list[Event], int] | None]]
+
+
+#: Moderation events (services/moderation.py) that unlink the guest they name, on every node.
+GUEST_REMOVALS = frozenset({"guest.kicked", "guest.banned"})
+
+
+def _removal_error(kind: str) -> ChinwagError:
+    if kind == "guest.banned" and "GUEST_BANNED" in ERROR_CODES:
+        return ChinwagError("a moderator banned this user as a guest", code="GUEST_BANNED")
+    return ChinwagError("a moderator removed this guest", code="GUEST_ACCESS_NOT_ALLOWED")
 
 
 @dataclass(eq=False)
@@ -193,7 +203,9 @@ class Hub:
                 return
             w.position = p
         w.conn.push(text)
-        if mine and header.membership is not None:
+        if mine and w.kind == "guest" and header.type in GUEST_REMOVALS:
+            self._end(w, _removal_error(header.type))
+        elif mine and header.membership is not None:
             self._membership_changed(w, header)
         elif header.type == "conversation.updated" and header.guest_access is not None:
             w.guest_access = header.guest_access

@@ -80,14 +80,14 @@ class Call:
 
 Result = tuple[Any, Callable[[], None] | None]
 Handler = Callable[[Call], Awaitable[Result]]
-_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+_ROUTES: list[tuple[str, str, re.Pattern[str], Handler]] = []
 
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
 
     def register(fn: Handler) -> Handler:
-        _ROUTES.append((method, regex, fn))
+        _ROUTES.append((method, pattern, regex, fn))
         return fn
 
     return register
@@ -95,7 +95,7 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
 
 def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:
     known_path = False
-    for m, regex, fn in _ROUTES:
+    for m, _, regex, fn in _ROUTES:
         match = regex.match(path)
         if match:
             known_path = True
@@ -107,7 +107,7 @@ def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:
 
 def paths() -> list[tuple[str, str]]:
     """(method, pattern) of every route, for the docs test."""
-    return [(m, r.pattern) for m, r, _ in _ROUTES]
+    return [(m, pattern) for m, pattern, _, _ in _ROUTES]
 
 
 # -- session and users -------------------------------------------------------------------------

@@ -22,6 +22,13 @@ from chinwag.services.events import Event
 MEMBERSHIP_EVENTS = frozenset({"participant.joined", "participant.access_changed", "participant.left"})
 
 
+#: Events sessions never receive: audit-only facts (an unannounced supervisor view must stay
+#: unseen; invite ids are the integrator's business), and user records.
+NOT_FOR_SESSIONS = frozenset(
+    {"supervisor.viewed", "invite.created", "invite.revoked", "user.created", "user.updated"}
+)
+
+
 def conversation_channel(app_id: str, conversation_id: str) -> str:
     return f"{app_id}:c:{conversation_id}"
 
@@ -68,6 +75,8 @@ def _header(event: Event) -> dict[str, Any]:
 
 def envelopes(event: Event) -> list[tuple[str, str]]:
     """The (channel, payload) pairs an event is published as; empty if no session cares."""
+    if event.type in NOT_FOR_SESSIONS:
+        return []
     if event.conversation_id is None and event.type != "settings.updated":
         return []
     payload = _dumps(_header(event)) + "\n" + _dumps(client_event(event))
