@@ -94,9 +94,14 @@ def may_be_notified(c: Candidate) -> bool:
     return participant_view(c.membership).live and c.has_channel
 
 
+def may_notify(message: Incoming) -> bool:
+    """Only users' messages notify; system messages and guests' messages never do."""
+    return message.type == "UserMessage" and not message.by_guest
+
+
 def recipients(message: Incoming, candidates: Sequence[Candidate]) -> list[str]:
     """The users whose batch this message joins."""
-    if message.type != "UserMessage" or message.by_guest:
+    if not may_notify(message):
         return []
     return [
         c.user_id

@@ -95,19 +95,24 @@ def _notifications(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
     app = get_app(tx, app_id)
     delay_ms = (app.settings.notificationDelaySeconds if app else 60) * 1000
     for conversation_id, created in stored.items():
-        candidates = _candidates(tx, app_id, conversation_id)
-        for event in created:
-            message = event.data["message"]
-            incoming = rules.Incoming(
-                type=message["type"],
-                sender_id=message["senderId"],
-                text=message["text"],
-                by_guest=bool(event.data.get("guest")),
-            )
-            for user_id in rules.recipients(incoming, candidates):
-                _add_to_batch(tx, app_id, conversation_id, user_id, message, now, delay_ms)
+        incoming = [(e.data["message"], _incoming(e)) for e in created]
+        if any(rules.may_notify(i) for _, i in incoming):  # guests' messages skip the lookup
+            candidates = _candidates(tx, app_id, conversation_id)
+            for message, i in incoming:
+                for user_id in rules.recipients(i, candidates):
+                    _add_to_batch(tx, app_id, conversation_id, user_id, message, now, delay_ms)
         # Any message, a system or guest message too, means the conversation is not quiet yet.
         outbox.delay_batches(tx, app_id, conversation_id, now + delay_ms, now)
+
+
+def _incoming(event: Event) -> rules.Incoming:
+    message = event.data["message"]
+    return rules.Incoming(
+        type=message["type"],
+        sender_id=message["senderId"],
+        text=message["text"],
+        by_guest=bool(event.data.get("guest")),
+    )
 
 
 def _candidates(tx: Tx, app_id: str, conversation_id: str) -> list[rules.Candidate]:
