@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from chinwag import __version__
 from chinwag.config import OPTIONS, Config, ConfigError, load
 from chinwag.notifications import install as install_outbox
 from chinwag.notifications import runner as outbox_runner
+from chinwag.services import admin as admin_login
 from chinwag.services import apps
 from chinwag.services.context import Context
 from chinwag.storage.db import open_database, redact
@@ -60,6 +62,9 @@ def prepare(config: Config, ctx: Context) -> list[str]:
         f"  REST API:   {config.base_url}/v1/{app.app.id}/",
         f"  API docs:   {config.base_url}/docs",
         f"  Health:     {config.base_url}/healthz",
+        f"  Demo:       {config.base_url}/demo?app={app.app.id}",
+        f"  Dashboard:  {config.base_url}/dashboard",
+        f"  SDK:        <script src=\"{config.base_url}/talk.js\"></script>",
     ]
     return lines
 
@@ -72,9 +77,15 @@ def cmd_serve(config: Config) -> int:
     ctx = _context(config)
     for line in prepare(config, ctx):
         print(line, flush=True)
+    admin, new_password = admin_login.prepare(
+        os.path.join(config.data_dir, "admin.json"), config.admin_password
+    )
+    if new_password:
+        print(f"  Dashboard admin password (shown once; set CHINWAG_ADMIN_PASSWORD to choose): "
+              f"{new_password}", flush=True)
     outbox_worker = outbox_runner.start_in_server(config, ctx)
     uvicorn.run(
-        create_app(ctx, config.broker_url),
+        create_app(ctx, config.broker_url, admin=admin),
         host=config.host,
         port=config.port,
         log_level=config.log_level,

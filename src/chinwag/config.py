@@ -34,6 +34,11 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "The URL clients reach this server at (for printed links); default http://HOST:PORT.",
     ),
     "log_level": ("CHINWAG_LOG_LEVEL", "info", "debug, info, warning or error."),
+    "admin_password": (
+        "CHINWAG_ADMIN_PASSWORD",
+        None,
+        "The dashboard's admin password; default: made on first start, printed once, kept hashed.",
+    ),
     # Notifications and webhooks (docs/notifications.md, docs/webhooks.md).
     "smtp_url": (
         "CHINWAG_SMTP_URL",
@@ -90,6 +95,7 @@ class Config:
     secret_key: str | None = None
     public_url: str = ""
     log_level: str = "info"
+    admin_password: str | None = None
     smtp_url: str | None = None
     email_from: str | None = None
     sms_url: str | None = None
@@ -148,6 +154,7 @@ def load(
         secret_key=raw["secret_key"],
         public_url=(raw["public_url"] or "").rstrip("/"),
         log_level=level,
+        admin_password=raw["admin_password"] or None,
         smtp_url=raw["smtp_url"] or None,
         email_from=raw["email_from"] or None,
         sms_url=(raw["sms_url"] or "").rstrip("/") or None,

@@ -5,17 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from chinwag import __version__
 from chinwag.domain import limits as L
 from chinwag.domain.ratelimit import RateLimiter
 from chinwag.notifications import install as install_outbox
+from chinwag.services.admin import Admin
 from chinwag.services.context import Context
-from chinwag.web import errors, realtime, rest_app, rest_conversations, rest_users, rest_webhooks
+from chinwag.web import (
+    dashboard,
+    errors,
+    realtime,
+    rest_app,
+    rest_conversations,
+    rest_users,
+    rest_webhooks,
+    sdk,
+)
 from chinwag.web.limits import BodyLimit
 
 
-def create_app(ctx: Context, broker_url: str = "memory://") -> Any:
+def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None = None) -> Any:
     api = FastAPI(
         title="Chinwag",
         version=__version__,
@@ -27,6 +38,7 @@ def create_app(ctx: Context, broker_url: str = "memory://") -> Any:
     api.state.ctx = install_outbox(ctx)  # changes also write webhooks and notifications
     api.state.rest_limiter = RateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
+    api.state.admin = admin  # the dashboard's login; None: the dashboard refuses every sign-in
 
     @api.get("/healthz", tags=["server"], summary="Liveness and database check")
     def healthz() -> dict[str, Any]:
@@ -38,5 +50,12 @@ def create_app(ctx: Context, broker_url: str = "memory://") -> Any:
     api.include_router(rest_conversations.router)
     api.include_router(rest_app.router)
     api.include_router(rest_webhooks.router)
+    # The browser side: /talk.js, /demo, /dashboard. CORS: the SDK runs on the integrator's origin.
+    api.include_router(sdk.router)
+    api.include_router(dashboard.router)
+    api.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
+        allow_headers=["Authorization", "Content-Type"], max_age=600,
+    )
     realtime.install(api, ctx, broker_url)
     return BodyLimit(api)
