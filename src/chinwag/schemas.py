@@ -182,3 +182,19 @@ def parse(schema: Any, data: Any) -> Any:
         return adapter.validate_python(data, strict=True)
     except ValidationError as exc:
         raise InvalidRequest(*reasons_of(exc)) from None
+
+
+class RestrictionPut(Strict):
+    """A ban or mute; without ``durationSeconds`` it holds until lifted."""
+
+    durationSeconds: Annotated[int, Field(ge=1, le=365 * 24 * 3600)] | None = None
+    reason: Short | None = None
+
+
+class KickIn(Strict):
+    reason: Short | None = None
+
+
+class InviteIn(Strict):
+    access: Literal["ReadWrite", "Read"] = "ReadWrite"
+    expiresInSeconds: Annotated[int, Field(ge=1, le=365 * 24 * 3600)] = 24 * 3600

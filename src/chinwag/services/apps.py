@@ -107,5 +107,7 @@ def patch_settings(ctx: Context, app_id: str, changes: dict[str, object]) -> App
             raise NotFound(f"no app {app_id!r}", code="APP_NOT_FOUND")
         settings = app.settings.patched(changes)
         store.update_settings(unit.tx, app_id, settings)
-        unit.emit(Event("settings.updated", app_id, settings.to_json()))
+        old, new = app.settings.to_json(), settings.to_json()
+        changed = {k: {"from": old[k], "to": new[k]} for k in new if old[k] != new[k]}
+        unit.emit(Event("settings.updated", app_id, {**new, "changed": changed}))
     return settings

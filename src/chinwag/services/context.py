@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chinwag.clock import Clock, SystemClock
 from chinwag.services.events import Event, EventSink, NullSink
@@ -14,9 +14,10 @@ from chinwag.storage.db import Database, Tx
 class Unit:
     """One transaction plus the events it will publish once it commits."""
 
-    def __init__(self, tx: Tx, now: int) -> None:
+    def __init__(self, tx: Tx, now: int, actor: str = "backend") -> None:
         self.tx = tx
         self.now = now
+        self.actor = actor
         self.events: list[Event] = []
 
     def emit(self, event: Event) -> None:
@@ -31,12 +32,19 @@ class Context:
     #: Called inside the transaction, just before commit, with the unit and its events
     #: (the outbox writes webhook and notification work here, so it commits with the change).
     in_transaction: list[Callable[[Unit], None]] = field(default_factory=list)
+    #: Who acts, for the audit log: "backend" (REST with a secret key or app token),
+    #: "admin:<name>" (the dashboard), "user:<id>" (a browser session).
+    actor: str = "backend"
+
+    def acting(self, actor: str) -> Context:
+        """The same context (database, clock, sink, hooks) acting as someone else."""
+        return replace(self, actor=actor)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Unit]:
         """A write transaction; its events are published only if it commits."""
         with self.db.transaction() as tx:
-            unit = Unit(tx, self.clock.now_ms())
+            unit = Unit(tx, self.clock.now_ms(), self.actor)
             yield unit
             for hook in self.in_transaction:
                 hook(unit)

@@ -44,6 +44,16 @@ def put_conversation(
             old = part_store.get_participant(unit.tx, app_id, conversation_id, user_id)
             if old is None or not old.member:
                 join(unit, app_id, conv, user_id, Access.READ_WRITE, True)
+        before = existing.guest_access.value if existing else "ReadWrite"
+        if fields.get("guestAccess", before) != before:
+            unit.emit(
+                Event(
+                    "conversation.guest_access_changed",
+                    app_id,
+                    {"from": before, "to": fields["guestAccess"]},
+                    conversation_id=conversation_id,
+                )
+            )
         if existing is None or fields:
             seq = store.next_seq(unit.tx, app_id, conversation_id)
             unit.emit(

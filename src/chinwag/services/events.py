@@ -24,6 +24,15 @@ EVENT_TYPES = (
     "user.created",
     "user.updated",
     "settings.updated",
+    "conversation.guest_access_changed",
+    "guest.kicked",
+    "guest.banned",
+    "guest.unbanned",
+    "guest.muted",
+    "guest.unmuted",
+    "invite.created",
+    "invite.revoked",
+    "supervisor.viewed",
 )
 
 

@@ -12,6 +12,7 @@ from chinwag.domain import limits as L
 from chinwag.domain.ratelimit import RateLimiter
 from chinwag.notifications import install as install_outbox
 from chinwag.services.admin import Admin
+from chinwag.services.audit import install as install_audit
 from chinwag.services.context import Context
 from chinwag.web import (
     dashboard,
@@ -19,6 +20,7 @@ from chinwag.web import (
     realtime,
     rest_app,
     rest_conversations,
+    rest_moderation,
     rest_users,
     rest_webhooks,
     sdk,
@@ -36,6 +38,7 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
         redoc_url=None,
     )
     api.state.ctx = install_outbox(ctx)  # changes also write webhooks and notifications
+    install_audit(ctx)  # and the audit log entries of access changes, bans, settings...
     api.state.rest_limiter = RateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
     api.state.admin = admin  # the dashboard's login; None: the dashboard refuses every sign-in
@@ -50,6 +53,7 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
     api.include_router(rest_conversations.router)
     api.include_router(rest_app.router)
     api.include_router(rest_webhooks.router)
+    api.include_router(rest_moderation.router)
     # The browser side: /talk.js, /demo, /dashboard. CORS: the SDK runs on the integrator's origin.
     api.include_router(sdk.router)
     api.include_router(dashboard.router)
