@@ -89,7 +89,9 @@ class Client:
             return None
         return frame
 
-    def request(self, method: str, path: str, data: Any = None, timeout: float = 10) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, data: Any = None, timeout: float = 10
+    ) -> tuple[int, Any]:
         seq = self.seq
         self.seq += 1
         frame: list[Any] = [seq, method, path] if data is None else [seq, method, path, data]
@@ -119,7 +121,7 @@ class Client:
                     return self.events[i]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"no matching event; got {self.events[self.seen:]}")
+                raise AssertionError(f"no matching event; got {self.events[self.seen :]}")
             try:
                 self._recv(remaining)
             except TimeoutError:

@@ -45,7 +45,7 @@ def _texts(client: Client) -> list[str]:
 
 
 def test_a_lost_bus_message_is_caught_up_from_the_database(
-    setup: tuple[str, str, RealtimeNode]
+    setup: tuple[str, str, RealtimeNode],
 ) -> None:
     base, app_id, node = setup
     real: Publish = node.bus.publish
@@ -55,9 +55,12 @@ def test_a_lost_bus_message_is_caught_up_from_the_database(
             return  # the broker dropped it
         await real(channel, payload)
 
-    node.bus.publish = lossy  # type: ignore[method-assign]
-    with Client.open(base, app_id, "alice") as alice, Client.open(base, app_id, "bob") as bob, \
-            Client.open(base, app_id, "sup") as sup:
+    node.bus.publish = lossy
+    with (
+        Client.open(base, app_id, "alice") as alice,
+        Client.open(base, app_id, "bob") as bob,
+        Client.open(base, app_id, "sup") as sup,
+    ):
         for c in (alice, bob):
             c.ok("SUBSCRIBE", "me/conversations/c")
         sup.ok("SUBSCRIBE", "me/conversations/c", {"asGuest": True})
@@ -65,15 +68,16 @@ def test_a_lost_bus_message_is_caught_up_from_the_database(
         alice.ok("POST", "me/conversations/c/messages", {"text": "lost"})
         alice.ok("POST", "me/conversations/c/messages", {"text": "found"})
         for c in (bob, sup, alice):
-            c.wait_event(lambda e: e.get("type") == "message.created"
-                         and e["message"]["text"] == "found")
+            c.wait_event(
+                lambda e: e.get("type") == "message.created" and e["message"]["text"] == "found"
+            )
             assert _texts(c) == ["before", "lost", "found"]
             positions = [e["position"] for e in c.events if "position" in e]
             assert positions == sorted(set(positions))
 
 
 def test_reordered_bus_messages_arrive_in_position_order_once(
-    setup: tuple[str, str, RealtimeNode]
+    setup: tuple[str, str, RealtimeNode],
 ) -> None:
     base, app_id, node = setup
     real: Publish = node.bus.publish
@@ -88,13 +92,14 @@ def test_reordered_bus_messages_arrive_in_position_order_once(
             for item in held:
                 await real(*item)
 
-    node.bus.publish = reordering  # type: ignore[method-assign]
+    node.bus.publish = reordering
     with Client.open(base, app_id, "alice") as alice, Client.open(base, app_id, "bob") as bob:
         for c in (alice, bob):
             c.ok("SUBSCRIBE", "me/conversations/c")
         alice.ok("POST", "me/conversations/c/messages", {"text": "first"})
         alice.ok("POST", "me/conversations/c/messages", {"text": "second"})
         alice.ok("POST", "me/conversations/c/messages", {"text": "third"})
-        bob.wait_event(lambda e: e.get("type") == "message.created"
-                       and e["message"]["text"] == "third")
+        bob.wait_event(
+            lambda e: e.get("type") == "message.created" and e["message"]["text"] == "third"
+        )
         assert _texts(bob) == ["first", "second", "third"]

@@ -64,11 +64,15 @@ def test_signature_proves_the_user_in_any_letter_case(ctx: Context, server: Serv
         ({"signature": "not hex"}, "signature does not match"),
     ],
 )
-def test_bad_proofs_close_4401(ctx: Context, server: Server, query: dict[str, str], reason: str) -> None:
+def test_bad_proofs_close_4401(
+    ctx: Context, server: Server, query: dict[str, str], reason: str
+) -> None:
     _verify(ctx, server)
     with server.client("alice", **query) as c:
         closed = c.wait_closed()
-    assert closed.code == 4401 and closed.reason.startswith("UNAUTHORIZED") and reason in closed.reason
+    assert (
+        closed.code == 4401 and closed.reason.startswith("UNAUTHORIZED") and reason in closed.reason
+    )
 
 
 def test_user_tokens(ctx: Context, server: Server, clock: FakeClock) -> None:
@@ -81,8 +85,9 @@ def test_user_tokens(ctx: Context, server: Server, clock: FakeClock) -> None:
         "expired": _token(server.secret, server.app_id, "alice", exp=now - 1),
         "sub": _token(server.secret, server.app_id, "mallory"),
         "iss": _token(server.secret, "other-app", "alice"),
-        "kind": jwt.encode({"tokenType": "app", "iss": server.app_id, "sub": "alice"},
-                           server.secret, "HS256"),
+        "kind": jwt.encode(
+            {"tokenType": "app", "iss": server.app_id, "sub": "alice"}, server.secret, "HS256"
+        ),
         "key": _token("wrong-key-" + "k" * 32, server.app_id, "alice"),
         "junk": "a.b.c",
     }
@@ -176,7 +181,9 @@ def test_slow_consumer_is_told_to_resync_and_others_are_not_stalled(
 
     for uid in ("fast", "slow"):
         users.put_user(ctx, server.app_id, uid, UserPut(name=uid))
-    conversations.put_conversation(ctx, server.app_id, "busy", ConversationPut(participants=["fast", "slow"]))
+    conversations.put_conversation(
+        ctx, server.app_id, "busy", ConversationPut(participants=["fast", "slow"])
+    )
     server.node.limits = Limits(queue_limit=5)
     with server.client("fast") as fast, server.client("slow") as slow:
         fast.ok("SUBSCRIBE", "me/conversations/busy")
@@ -199,5 +206,7 @@ def test_slow_consumer_is_told_to_resync_and_others_are_not_stalled(
         fast.wait_event("message.created")
         assert not [e for e in slow.drain() if e["type"] == "message.created"]
         # It re-subscribes from its position and gets what it missed.
-        again = slow.ok("SUBSCRIBE", "me/conversations/busy", {"after": resync["positions"]["busy"]})
+        again = slow.ok(
+            "SUBSCRIBE", "me/conversations/busy", {"after": resync["positions"]["busy"]}
+        )
         assert [e["message"]["text"] for e in again["events"]] == ["go on"]

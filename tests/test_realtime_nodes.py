@@ -26,8 +26,11 @@ class Cluster:
 
     def rest(self, node: int, method: str, path: str, body: Any = None) -> Any:
         r = httpx.request(
-            method, f"http://127.0.0.1:{self.ports[node]}/v1/{self.app_id}{path}", json=body,
-            headers={"Authorization": f"Bearer {self.secret}"}, timeout=10,
+            method,
+            f"http://127.0.0.1:{self.ports[node]}/v1/{self.app_id}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {self.secret}"},
+            timeout=10,
         )
         assert r.status_code == 200, r.text
         return r.json()
@@ -39,7 +42,9 @@ class Cluster:
 def _start(port: int, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "chinwag", "serve", "--port", str(port)],
-        env={**env, "CHINWAG_PORT": str(port)}, stdout=log, stderr=subprocess.STDOUT,
+        env={**env, "CHINWAG_PORT": str(port)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -97,13 +102,19 @@ def test_two_nodes_share_messages_guests_and_revocations(cluster: Cluster) -> No
     cluster.rest(0, "PUT", "/conversations/team", {"participants": ["alice", "bob"]})
     cluster.rest(1, "PUT", "/conversations/team/participants/carol", {"access": "Read"})
 
-    with cluster.client(0, "alice") as alice, cluster.client(1, "bob") as bob, \
-            cluster.client(1, "carol") as carol, cluster.client(1, "sup") as sup:
+    with (
+        cluster.client(0, "alice") as alice,
+        cluster.client(1, "bob") as bob,
+        cluster.client(1, "carol") as carol,
+        cluster.client(1, "sup") as sup,
+    ):
         alice.ok("SUBSCRIBE", "me/conversations/team")
         bob.ok("SUBSCRIBE", "me/conversations/team")
         carol.ok("SUBSCRIBE", "me/conversations/team")
-        assert sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})["access"][
-            "kind"] == "guest"
+        assert (
+            sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})["access"]["kind"]
+            == "guest"
+        )
 
         # Sent on node 0, received by a participant and a guest on node 1.
         sent = alice.ok("POST", "me/conversations/team/messages", {"text": "across"})
@@ -113,8 +124,12 @@ def test_two_nodes_share_messages_guests_and_revocations(cluster: Cluster) -> No
         sup.ok("POST", "me/conversations/team/messages", {"text": "guest says hi"})
         alice.wait_event(said("guest says hi"))
         # A REST message on node 1 reaches sessions on node 0.
-        cluster.rest(1, "POST", "/conversations/team/messages",
-                     [{"type": "UserMessage", "sender": "bob", "text": "from the backend"}])
+        cluster.rest(
+            1,
+            "POST",
+            "/conversations/team/messages",
+            [{"type": "UserMessage", "sender": "bob", "text": "from the backend"}],
+        )
         alice.wait_event(said("from the backend"))
 
         # Revoked on node 0: bob (on node 1) is told and hears nothing more.
@@ -124,20 +139,30 @@ def test_two_nodes_share_messages_guests_and_revocations(cluster: Cluster) -> No
         alice.ok("POST", "me/conversations/team/messages", {"text": "after revocation"})
         sup.wait_event(said("after revocation"))  # node 1 has it...
         carol.wait_event(said("after revocation"))
-        assert not [e for e in bob.drain() if e["type"] == "message.created"
-                    and e["message"]["text"] == "after revocation"]  # ...bob does not
+        assert not [
+            e
+            for e in bob.drain()
+            if e["type"] == "message.created" and e["message"]["text"] == "after revocation"
+        ]  # ...bob does not
 
         # Removal on node 1 of carol cuts her too, and access given back on node 0 restores bob.
         cluster.rest(1, "DELETE", "/conversations/team/participants/carol")
         carol.wait_event("participant.left")
         cluster.rest(0, "PATCH", "/conversations/team/participants/bob", {"access": "ReadWrite"})
-        bob.wait_event(lambda e: e.get("type") == "participant.access_changed"
-                       and e["participant"]["access"] == "ReadWrite")
+        bob.wait_event(
+            lambda e: (
+                e.get("type") == "participant.access_changed"
+                and e["participant"]["access"] == "ReadWrite"
+            )
+        )
         alice.ok("POST", "me/conversations/team/messages", {"text": "welcome back"})
         bob.wait_event(said("welcome back"))
         sup.wait_event(said("welcome back"))
-        assert not [e for e in carol.drain() if e["type"] == "message.created"
-                    and e["message"]["text"] == "welcome back"]
+        assert not [
+            e
+            for e in carol.drain()
+            if e["type"] == "message.created" and e["message"]["text"] == "welcome back"
+        ]
         history = bob.ok("GET", "me/conversations/team/messages")["data"]
         assert "after revocation" in [m["text"] for m in history]
 

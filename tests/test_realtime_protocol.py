@@ -17,9 +17,14 @@ from chinwag.realtime.ratelimit import TokenBucket
     ("text", "expected"),
     [
         ('[0, "GET", "me"]', Request(0, "GET", "me", None)),
-        ('[1, "GET", "/me/conversations/", {"limit": 5}]', Request(1, "GET", "me/conversations", {"limit": 5})),
-        ('[2, "SUBSCRIBE", "me/conversations/c1", {"asGuest": true}, {}]',
-         Request(2, "SUBSCRIBE", "me/conversations/c1", {"asGuest": True})),
+        (
+            '[1, "GET", "/me/conversations/", {"limit": 5}]',
+            Request(1, "GET", "me/conversations", {"limit": 5}),
+        ),
+        (
+            '[2, "SUBSCRIBE", "me/conversations/c1", {"asGuest": true}, {}]',
+            Request(2, "SUBSCRIBE", "me/conversations/c1", {"asGuest": True}),
+        ),
         ('[3, "POST", "x", [1, 2]]', Request(3, "POST", "x", [1, 2])),
         ('[4, "ACK"]', Ack(4)),
         (b'[5, "DELETE", "a/b"]', Request(5, "DELETE", "a/b", None)),
@@ -56,7 +61,7 @@ def test_answerable_bad_frames(text: str, code: str, status: int, reason_part: s
     ("text", "code"),
     [
         ("not json", protocol.CLOSE_MALFORMED),
-        ("{\"seq\": 1}", protocol.CLOSE_MALFORMED),
+        ('{"seq": 1}', protocol.CLOSE_MALFORMED),
         ("[]", protocol.CLOSE_MALFORMED),
         ("[1]", protocol.CLOSE_MALFORMED),
         ('["1", "GET", "me"]', protocol.CLOSE_MALFORMED),
@@ -93,15 +98,26 @@ def test_replies(seq: int, status: int, body: Any, expected: list[Any]) -> None:
 
 def test_error_replies_use_the_one_error_shape() -> None:
     assert json.loads(protocol.error_reply(3, NotFound("nope", code="CONVERSATION_NOT_FOUND"))) == [
-        3, 404, {"errorCode": "CONVERSATION_NOT_FOUND", "reasons": ["nope"]}
+        3,
+        404,
+        {"errorCode": "CONVERSATION_NOT_FOUND", "reasons": ["nope"]},
     ]
     limited = json.loads(protocol.error_reply(4, RateLimited(0.25, "slow down")))
-    assert limited == [4, 429, {"errorCode": "RATE_LIMITED", "reasons": ["slow down"], "retryAfter": 0.25}]
+    assert limited == [
+        4,
+        429,
+        {"errorCode": "RATE_LIMITED", "reasons": ["slow down"], "retryAfter": 0.25},
+    ]
 
 
 def test_publish_frames_wrap_preserialized_events() -> None:
     events = [json.dumps({"type": "a", "position": 1}), json.dumps({"type": "b"})]
-    assert json.loads(protocol.publish(12, events)) == [12, "PUBLISH", {"type": "a", "position": 1}, {"type": "b"}]
+    assert json.loads(protocol.publish(12, events)) == [
+        12,
+        "PUBLISH",
+        {"type": "a", "position": 1},
+        {"type": "b"},
+    ]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,9 @@ class Node:
 
     def rest(self, method: str, path: str, body: Any = None) -> Any:
         r = self.http.request(
-            method, f"/v1/{self.app_id}{path}", json=body,
+            method,
+            f"/v1/{self.app_id}{path}",
+            json=body,
             headers={"Authorization": f"Bearer {self.secret}"},
         )
         assert r.status_code == 200, r.text
@@ -56,11 +58,19 @@ def _group(node: Node, cid: str = "team") -> None:
 
 def test_group_chat_read_only_guest_and_revocation(node: Node) -> None:
     _group(node)
-    with node.client("alice") as alice, node.client("bob") as bob, node.client("carol") as carol, \
-            node.client("sup") as sup:
+    with (
+        node.client("alice") as alice,
+        node.client("bob") as bob,
+        node.client("carol") as carol,
+        node.client("sup") as sup,
+    ):
         sel = alice.ok("SUBSCRIBE", "me/conversations/team")
-        assert sel["access"] == {"kind": "participant", "canWrite": True, "live": True,
-                                 "historyUntil": None}
+        assert sel["access"] == {
+            "kind": "participant",
+            "canWrite": True,
+            "live": True,
+            "historyUntil": None,
+        }
         assert set(sel["conversation"]["participants"]) == {"alice", "bob", "carol"}
         bob.ok("SUBSCRIBE", "me/conversations/team")
         assert carol.ok("SUBSCRIBE", "me/conversations/team")["access"]["canWrite"] is False
@@ -163,15 +173,20 @@ def test_browser_sync_settings_and_guest_policy(node: Node) -> None:
         status, body = sup.request("SUBSCRIBE", "me/conversations/team", {"asGuest": True})
         assert (status, body["errorCode"]) == (403, "GUEST_ACCESS_NOT_ALLOWED")
 
-        node.rest("PATCH", "/settings", {"allowConversationSyncViaBrowser": True,
-                                         "allowUserSyncViaBrowser": False})
+        node.rest(
+            "PATCH",
+            "/settings",
+            {"allowConversationSyncViaBrowser": True, "allowUserSyncViaBrowser": False},
+        )
         status, body = alice.request("PUT", "me", {"name": "A"})
         assert (status, body["errorCode"]) == (403, "SYNC_NOT_ALLOWED")
 
         node.rest("PATCH", "/settings", {"allowUserSyncViaBrowser": True})
         node.rest("PUT", "/conversations/team", {"guestAccess": "Read"})
-        assert sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})["access"][
-            "canWrite"] is False
+        assert (
+            sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})["access"]["canWrite"]
+            is False
+        )
         status, body = sup.request("POST", "me/conversations/team/messages", {"text": "x"})
         assert (status, body["errorCode"]) == (403, "NOT_ALLOWED_TO_WRITE")
         # Closing the conversation to guests ends the guest's subscription at once.
@@ -224,8 +239,12 @@ def test_resume_from_positions_gets_what_was_missed_once(node: Node) -> None:
     with node.client("alice") as alice:
         sel = alice.ok("SUBSCRIBE", "me/conversations/team", {"after": last_seen})
         types = [e["type"] for e in sel["events"]]
-        assert types == ["message.created", "message.edited", "participant.access_changed",
-                         "conversation.updated"]
+        assert types == [
+            "message.created",
+            "message.edited",
+            "participant.access_changed",
+            "conversation.updated",
+        ]
         assert sel["events"][0]["message"]["text"] == "missed"
         assert sel["events"][1]["message"]["text"] == "seen, edited"
         assert sel["events"][-1]["conversation"]["subject"] == "Renamed"
@@ -233,8 +252,11 @@ def test_resume_from_positions_gets_what_was_missed_once(node: Node) -> None:
         assert positions == sorted(positions) and positions[0] > last_seen
         assert sel["position"] == positions[-1] and sel["complete"] is True
         # Live again from there: the next change comes once, at the next position.
-        node.rest("POST", "/conversations/team/messages",
-                  [{"type": "SystemMessage", "text": "after resume"}])
+        node.rest(
+            "POST",
+            "/conversations/team/messages",
+            [{"type": "SystemMessage", "text": "after resume"}],
+        )
         ev = alice.wait_event("message.created")
         assert ev["position"] == sel["position"] + 1
         alice.drain()

@@ -121,8 +121,9 @@ class Hub:
         conn.watches[conversation_id] = w
         return w
 
-    def activate(self, w: Watch, kind: str, live: bool, position: int,
-                 guest_access: GuestAccess | None) -> None:
+    def activate(
+        self, w: Watch, kind: str, live: bool, position: int, guest_access: GuestAccess | None
+    ) -> None:
         """The watch's selection is answered: replay what arrived meanwhile, after ``position``."""
         w.kind, w.live, w.position, w.guest_access = kind, live, position, guest_access
         held, w.pending = w.pending or [], None
@@ -325,4 +326,3 @@ class Hub:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-

@@ -59,8 +59,13 @@ class Socket(Protocol):
 
 
 class RealtimeNode:
-    def __init__(self, ctx: Context, bus: Bus, limits: Limits | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        bus: Bus,
+        limits: Limits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ctx = ctx
         self.bus = bus
         self.limits = limits or Limits()
@@ -84,14 +89,18 @@ class RealtimeNode:
         await self.hub.close()
         await self.bus.close()
 
-    async def _catch_up(self, app_id: str, conversation_id: str,
-                        after: int) -> tuple[list[Event], int] | None:
-        return await run_in_threadpool(sessions.changes_since, self.ctx, app_id, conversation_id, after)
+    async def _catch_up(
+        self, app_id: str, conversation_id: str, after: int
+    ) -> tuple[list[Event], int] | None:
+        return await run_in_threadpool(
+            sessions.changes_since, self.ctx, app_id, conversation_id, after
+        )
 
     # -- one socket ------------------------------------------------------------------------
 
-    async def serve(self, ws: Socket, app_id: str, user_id: str, signature: str | None,
-                    token: str | None) -> None:
+    async def serve(
+        self, ws: Socket, app_id: str, user_id: str, signature: str | None, token: str | None
+    ) -> None:
         await ws.accept()
         try:
             session = await run_in_threadpool(
@@ -101,11 +110,11 @@ class RealtimeNode:
             await ws.close(*protocol.close_reason(exc))
             return
         if len(self.hub.connections_of(app_id, user_id)) >= self.limits.max_connections_per_user:
-            exc = ChinwagError(
+            too_many = ChinwagError(
                 f"at most {self.limits.max_connections_per_user} connections per user",
                 code="TOO_MANY_CONNECTIONS",
             )
-            await ws.close(*protocol.close_reason(exc))
+            await ws.close(*protocol.close_reason(too_many))
             return
         conn = Connection(
             session,

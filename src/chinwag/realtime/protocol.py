@@ -103,7 +103,9 @@ def parse(text: str | bytes, max_bytes: int = MAX_FRAME_BYTES) -> Frame:
     method = frame[1]
     if method == "ACK":
         if len(frame) != 2:
-            return BadRequest(seq, InvalidRequest("an ACK frame is [n, \"ACK\"]", code="INVALID_FRAME"))
+            return BadRequest(
+                seq, InvalidRequest('an ACK frame is [n, "ACK"]', code="INVALID_FRAME")
+            )
         return Ack(seq)
     if not isinstance(method, str) or method not in METHODS:
         shown = method if isinstance(method, str) else type(method).__name__
@@ -115,9 +117,13 @@ def parse(text: str | bytes, max_bytes: int = MAX_FRAME_BYTES) -> Frame:
             ),
         )
     if len(frame) < 3 or not isinstance(frame[2], str) or not frame[2]:
-        return BadRequest(seq, InvalidRequest("the third element must be a path", code="INVALID_FRAME"))
+        return BadRequest(
+            seq, InvalidRequest("the third element must be a path", code="INVALID_FRAME")
+        )
     if len(frame) > 5:
-        return BadRequest(seq, InvalidRequest("a request has at most 5 elements", code="INVALID_FRAME"))
+        return BadRequest(
+            seq, InvalidRequest("a request has at most 5 elements", code="INVALID_FRAME")
+        )
     path = frame[2]
     if len(path) > MAX_PATH:
         return BadRequest(seq, PayloadTooLarge(f"the path is over {MAX_PATH} characters"))

@@ -19,7 +19,9 @@ from chinwag.services.events import Event
 
 #: Events about memberships; they also go to the app's session channel, so a user who is not
 #: watching the conversation still learns they were added or lost access.
-MEMBERSHIP_EVENTS = frozenset({"participant.joined", "participant.access_changed", "participant.left"})
+MEMBERSHIP_EVENTS = frozenset(
+    {"participant.joined", "participant.access_changed", "participant.left"}
+)
 
 
 #: Events sessions never receive: audit-only facts (an unannounced supervisor view must stay

@@ -69,7 +69,9 @@ def sync_user(ctx: Context, session: Session, user_id: str, body: UserPut) -> di
     return get_user(ctx, session, user_id)
 
 
-def put_conversation(ctx: Context, session: Session, conversation_id: str, body: ConversationPut) -> dict[str, Any]:
+def put_conversation(
+    ctx: Context, session: Session, conversation_id: str, body: ConversationPut
+) -> dict[str, Any]:
     _settings_check(ctx, session, conversation_sync=True)
     created = conversations.put_conversation(ctx, session.app_id, conversation_id, body)
     return {"created": created}
@@ -81,28 +83,33 @@ def get_conversation(ctx: Context, session: Session, conversation_id: str) -> di
     return conversations.get_conversation(ctx, session.app_id, conversation_id)
 
 
-def put_participant(ctx: Context, session: Session, conversation_id: str, user_id: str,
-                    body: ParticipantPut) -> dict[str, Any]:
+def put_participant(
+    ctx: Context, session: Session, conversation_id: str, user_id: str, body: ParticipantPut
+) -> dict[str, Any]:
     _settings_check(ctx, session, conversation_sync=True)
     participants.put_participant(ctx, session.app_id, conversation_id, user_id, body)
     return {}
 
 
-def patch_participant(ctx: Context, session: Session, conversation_id: str, user_id: str,
-                      body: ParticipantPatch) -> dict[str, Any]:
+def patch_participant(
+    ctx: Context, session: Session, conversation_id: str, user_id: str, body: ParticipantPatch
+) -> dict[str, Any]:
     _settings_check(ctx, session, conversation_sync=True)
     participants.patch_participant(ctx, session.app_id, conversation_id, user_id, body)
     return {}
 
 
-def delete_participant(ctx: Context, session: Session, conversation_id: str, user_id: str) -> dict[str, Any]:
+def delete_participant(
+    ctx: Context, session: Session, conversation_id: str, user_id: str
+) -> dict[str, Any]:
     _settings_check(ctx, session, conversation_sync=True)
     participants.delete_participant(ctx, session.app_id, conversation_id, user_id)
     return {}
 
 
-def my_conversations(ctx: Context, session: Session, limit: int, starting_after: str | None,
-                     unreads_only: bool) -> list[dict[str, Any]]:
+def my_conversations(
+    ctx: Context, session: Session, limit: int, starting_after: str | None, unreads_only: bool
+) -> list[dict[str, Any]]:
     """Memberships only, with unread counts; guest visits never appear here."""
     try:
         return inbox.user_conversations(
@@ -114,16 +121,23 @@ def my_conversations(ctx: Context, session: Session, limit: int, starting_after:
         raise
 
 
-def history(ctx: Context, session: Session, conversation_id: str, as_guest: bool, limit: int,
-            before: str | None) -> list[dict[str, Any]]:
+def history(
+    ctx: Context,
+    session: Session,
+    conversation_id: str,
+    as_guest: bool,
+    limit: int,
+    before: str | None,
+) -> list[dict[str, Any]]:
     view = view_of(ctx, session, conversation_id, as_guest)
     return messages.history(
         ctx, session.app_id, conversation_id, min(limit, L.MAX_PAGE), before, view=view
     )
 
 
-def send(ctx: Context, session: Session, conversation_id: str, as_guest: bool,
-         body: BrowserMessage) -> dict[str, Any]:
+def send(
+    ctx: Context, session: Session, conversation_id: str, as_guest: bool, body: BrowserMessage
+) -> dict[str, Any]:
     """Send one UserMessage as the session's user (as a guest when watching as one)."""
     item = parse(UserMessageIn, {**body.given(), "type": "UserMessage", "sender": session.user_id})
     guest = None
@@ -136,8 +150,9 @@ def send(ctx: Context, session: Session, conversation_id: str, as_guest: bool,
     return {"id": stored[0].id, "position": stored[0].position}
 
 
-def edit(ctx: Context, session: Session, conversation_id: str, message_id: str,
-         body: MessageEdit) -> dict[str, Any]:
+def edit(
+    ctx: Context, session: Session, conversation_id: str, message_id: str, body: MessageEdit
+) -> dict[str, Any]:
     return messages.edit_message(
         ctx, session.app_id, conversation_id, message_id, body, actor=session.user_id
     )
@@ -152,8 +167,9 @@ def mark_read(ctx: Context, session: Session, conversation_id: str) -> dict[str,
     return {"readUntil": messages.mark_read(ctx, session.app_id, conversation_id, session.user_id)}
 
 
-def typing(ctx: Context, session: Session, conversation_id: str, as_guest: bool,
-           is_typing: bool) -> dict[str, Any]:
+def typing(
+    ctx: Context, session: Session, conversation_id: str, as_guest: bool, is_typing: bool
+) -> dict[str, Any]:
     """Ephemeral: told to watchers now, never stored, no position."""
     with ctx.read() as tx:
         app = load_app(tx, session.app_id)
@@ -169,4 +185,3 @@ def typing(ctx: Context, session: Session, conversation_id: str, as_guest: bool,
     }
     ctx.sink.publish([Event("typing.changed", session.app_id, data, conversation_id, None)])
     return {}
-

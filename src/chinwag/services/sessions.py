@@ -53,7 +53,9 @@ def _signature_ok(keys: list[str], user_id: str, signature: str) -> bool:
     return any(hmac.compare_digest(signature_of(k, user_id), given) for k in keys)
 
 
-def _token_problem(keys: list[str], app_id: str, user_id: str, token: str, now_s: float) -> str | None:
+def _token_problem(
+    keys: list[str], app_id: str, user_id: str, token: str, now_s: float
+) -> str | None:
     """None if the token proves ``user_id``, else why not."""
     for key in keys:
         try:
@@ -183,7 +185,9 @@ def select(
     return Selection(view, data, conv.guest_access, upto, events, complete)
 
 
-def changes_since(ctx: Context, app_id: str, conversation_id: str, after: int) -> tuple[list[Event], int] | None:
+def changes_since(
+    ctx: Context, app_id: str, conversation_id: str, after: int
+) -> tuple[list[Event], int] | None:
     """Everything that changed after ``after``, for live watchers who saw a gap; None if the
     conversation is gone or too much changed (the watchers are told to resync)."""
     with ctx.read() as tx:
@@ -209,7 +213,9 @@ def _changes(tx: Tx, app_id: str, conv: Conversation, after: int, upto: int) -> 
         if m.deleted_at is not None:
             if m.position <= after:
                 data: dict[str, Any] = {
-                    "conversationId": conv.id, "messageId": m.id, "position": m.position
+                    "conversationId": conv.id,
+                    "messageId": m.id,
+                    "position": m.position,
                 }
                 out.append((m.seq, Event("message.deleted", app_id, data, conv.id, m.seq)))
             continue

@@ -21,7 +21,9 @@ def messages_changed(
     return [Message.from_row(r) for r in rows]
 
 
-def participants_changed(tx: Tx, app_id: str, conversation_id: str, after: int) -> list[Participant]:
+def participants_changed(
+    tx: Tx, app_id: str, conversation_id: str, after: int
+) -> list[Participant]:
     rows = tx.all(
         "SELECT * FROM participants WHERE app_id = ? AND conversation_id = ? AND seq > ? "
         "ORDER BY seq",

@@ -23,7 +23,9 @@ async def realtime(websocket: WebSocket, appId: str, userId: str) -> None:
     await node.serve(websocket, appId, userId, q.get("signature"), q.get("token"))
 
 
-def install(api: FastAPI, ctx: Context, broker_url: str, limits: Limits | None = None) -> RealtimeNode:
+def install(
+    api: FastAPI, ctx: Context, broker_url: str, limits: Limits | None = None
+) -> RealtimeNode:
     """Add the route; start the node (bus, publisher) with the app and stop it after."""
     node = RealtimeNode(ctx, open_bus(broker_url), limits)
     ctx.sink = TeeSink(ctx.sink, node.sink)
