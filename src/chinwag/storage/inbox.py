@@ -14,11 +14,16 @@ ACTIVITY = (
     "AND c.last_message_at > p.joined_at THEN c.last_message_at ELSE p.joined_at END)"
 )
 
+# Whether the membership has an unread message. Written as a scalar subquery rather than EXISTS:
+# PostgreSQL turns an EXISTS into a semi-join that hashes every message of the app (16 ms for a
+# user in 500 conversations of 100 messages, and growing with the app), where this stays one
+# primary-key probe per membership, and none when the read position is already at the end.
 _UNREAD_EXISTS = (
-    "EXISTS (SELECT 1 FROM messages m WHERE m.app_id = p.app_id "
-    "AND m.conversation_id = p.conversation_id AND m.position > p.read_position "
-    "AND m.position <= COALESCE(p.horizon, c.seq) AND m.deleted_at IS NULL "
-    "AND (m.sender_id IS NULL OR m.sender_id <> p.user_id))"
+    "(p.read_position < COALESCE(p.horizon, c.seq) AND (SELECT 1 FROM messages m "
+    "WHERE m.app_id = p.app_id AND m.conversation_id = p.conversation_id "
+    "AND m.position > p.read_position AND m.position <= COALESCE(p.horizon, c.seq) "
+    "AND m.deleted_at IS NULL AND (m.sender_id IS NULL OR m.sender_id <> p.user_id) "
+    "LIMIT 1) IS NOT NULL)"
 )
 
 _SELECT = (
@@ -73,3 +78,26 @@ def activity_of(tx: Tx, app_id: str, user_id: str, conversation_id: str) -> int 
         (app_id, user_id, conversation_id),
     )
     return int(row["activity"]) if row else None
+
+
+def participants_of(
+    tx: Tx, app_id: str, conversation_ids: list[str]
+) -> dict[str, list[Participant]]:
+    """The participants of each conversation of a page, in one statement, each list in the
+    order of :func:`chinwag.storage.participants.list_participants`."""
+    out: dict[str, list[Participant]] = {c: [] for c in conversation_ids}
+    if not out:
+        return out
+    params: list[object]
+    if tx.dialect == "postgresql":  # one statement text for every page size: prepared once
+        wanted, params = "= ANY(CAST(? AS TEXT[]))", [list(out)]
+    else:
+        wanted, params = f"IN ({', '.join('?' * len(out))})", list(out)
+    rows = tx.all(
+        f"SELECT * FROM participants WHERE app_id = ? AND conversation_id {wanted} "
+        "ORDER BY conversation_id, joined_at, user_id",
+        (app_id, *params),
+    )
+    for row in rows:
+        out[row["conversation_id"]].append(Participant.from_row(row))
+    return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chinwag.storage.db import Tx
 from chinwag.storage.records import Message, dumps
 
@@ -87,17 +89,42 @@ def page(
 
 
 def last_messages(tx: Tx, app_id: str, keys: list[tuple[str, int]]) -> dict[str, Message]:
-    """The newest live message at or below a bound, for each ``(conversation_id, bound)``."""
-    out: dict[str, Message] = {}
-    for conversation_id, bound in keys:
-        row = tx.one(
-            "SELECT * FROM messages WHERE app_id = ? AND conversation_id = ? AND position <= ? "
-            "AND deleted_at IS NULL ORDER BY position DESC LIMIT 1",
-            (app_id, conversation_id, bound),
-        )
-        if row:
-            out[conversation_id] = Message.from_row(row)
-    return out
+    """The newest live message at or below a bound, for each ``(conversation_id, bound)``.
+
+    One statement for all the keys (an inbox page asks for up to 100), each found by a backward
+    probe of the primary key, as a single key would be.
+    """
+    bounds = dict(keys)
+    if not bounds:
+        return {}
+    wanted, params = _rows(tx, list(bounds.items()))
+    rows = tx.all(
+        f"WITH wanted (conversation_id, bound) AS ({wanted}), "
+        "newest (conversation_id, position) AS (SELECT w.conversation_id, "
+        "(SELECT x.position FROM messages x WHERE x.app_id = ? "
+        "AND x.conversation_id = w.conversation_id AND x.position <= w.bound "
+        "AND x.deleted_at IS NULL ORDER BY x.position DESC LIMIT 1) FROM wanted w) "
+        "SELECT m.* FROM newest n JOIN messages m ON m.app_id = ? "
+        "AND m.conversation_id = n.conversation_id AND m.position = n.position",
+        (*params, app_id, app_id),
+    )
+    return {r["conversation_id"]: Message.from_row(r) for r in rows}
+
+
+def _rows(tx: Tx, rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """A query yielding ``rows`` (a text column, then BIGINT columns) for a WITH clause.
+
+    PostgreSQL gets one array per column, so the statement text is the same for every page size
+    and is planned and prepared once per connection; SQLite gets a VALUES list.
+    """
+    width = len(rows[0])
+    if tx.dialect == "postgresql":
+        arrays = ", ".join(["CAST(? AS TEXT[])"] + ["CAST(? AS BIGINT[])"] * (width - 1))
+        return f"SELECT * FROM unnest({arrays})", [
+            list(column) for column in zip(*rows, strict=True)
+        ]
+    row = "(?" + ", CAST(? AS BIGINT)" * (width - 1) + ")"
+    return "VALUES " + ", ".join([row] * len(rows)), [v for r in rows for v in r]
 
 
 def update_message(
@@ -148,3 +175,24 @@ def unread_count(
         (app_id, conversation_id, after, upto, user_id),
     )
     return int(row["n"]) if row else 0
+
+
+def unread_counts(
+    tx: Tx, app_id: str, user_id: str, ranges: list[tuple[str, int, int]]
+) -> dict[str, int]:
+    """:func:`unread_count` for many ``(conversation_id, after, upto)`` in one statement."""
+    counts = {conversation_id: 0 for conversation_id, _, _ in ranges}
+    nonempty = [r for r in ranges if r[2] > r[1]]
+    if not nonempty:
+        return counts
+    wanted, params = _rows(tx, nonempty)
+    rows = tx.all(
+        f"WITH wanted (conversation_id, after, upto) AS ({wanted}) "
+        "SELECT w.conversation_id, (SELECT COUNT(*) FROM messages m WHERE m.app_id = ? "
+        "AND m.conversation_id = w.conversation_id AND m.position > w.after "
+        "AND m.position <= w.upto AND m.deleted_at IS NULL "
+        "AND (m.sender_id IS NULL OR m.sender_id <> ?)) AS n FROM wanted w",
+        (*params, app_id, user_id),
+    )
+    counts.update({r["conversation_id"]: int(r["n"]) for r in rows})
+    return counts
