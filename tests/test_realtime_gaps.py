@@ -103,3 +103,17 @@ def test_reordered_bus_messages_arrive_in_position_order_once(
             lambda e: e.get("type") == "message.created" and e["message"]["text"] == "third"
         )
         assert _texts(bob) == ["first", "second", "third"]
+
+
+def test_presence_tells_notifications_who_is_viewing(setup: tuple[str, str, RealtimeNode]) -> None:
+    base, app_id, node = setup
+    hub = node.hub  # asked from this thread, as the notification worker does
+    assert not hub.is_viewing(app_id, "bob", "c")
+    with Client.open(base, app_id, "bob") as bob, Client.open(base, app_id, "sup") as sup:
+        bob.ok("SUBSCRIBE", "me/conversations/c")
+        sup.ok("SUBSCRIBE", "me/conversations/c", {"asGuest": True})
+        assert hub.is_viewing(app_id, "bob", "c")
+        assert not hub.is_viewing(app_id, "sup", "c")  # guests are never notified anyway
+        assert not hub.is_viewing(app_id, "bob", "other")
+        bob.ok("UNSUBSCRIBE", "me/conversations/c")
+        assert not hub.is_viewing(app_id, "bob", "c")

@@ -73,6 +73,7 @@ def cmd_serve(config: Config) -> int:
     import uvicorn
 
     from chinwag.web.app import create_app
+    from chinwag.web.realtime import presence
 
     ctx = _context(config)
     for line in prepare(config, ctx):
@@ -83,9 +84,10 @@ def cmd_serve(config: Config) -> int:
     if new_password:
         print(f"  Dashboard admin password (shown once; set CHINWAG_ADMIN_PASSWORD to choose): "
               f"{new_password}", flush=True)
-    outbox_worker = outbox_runner.start_in_server(config, ctx)
+    app = create_app(ctx, config.broker_url, admin=admin)
+    outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
     uvicorn.run(
-        create_app(ctx, config.broker_url, admin=admin),
+        app,
         host=config.host,
         port=config.port,
         log_level=config.log_level,

@@ -148,11 +148,22 @@ class Hub:
             self._spawn(self.bus.unsubscribe(channel))
 
     def is_viewing(self, app_id: str, user_id: str, conversation_id: str) -> bool:
-        """Whether one of the user's connections on this node watches the conversation live."""
-        return any(
-            (w := c.watches.get(conversation_id)) is not None and w.live
-            for c in self.connections_of(app_id, user_id)
-        )
+        """Whether one of the user's connections on this node watches the conversation live.
+
+        Safe from other threads (the notification worker asks): it only reads, and retries if
+        the loop changed the sets meanwhile."""
+        for _ in range(5):
+            try:
+                conns = list(self.users.get((app_id, user_id), ()))
+                return any(
+                    (w := c.watches.get(conversation_id)) is not None
+                    and w.live
+                    and w.kind != "guest"
+                    for c in conns
+                )
+            except RuntimeError:  # changed size during iteration
+                continue
+        return False
 
     # -- delivery --------------------------------------------------------------------------
 

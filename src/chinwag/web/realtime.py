@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, WebSocket
 
 from chinwag.realtime.bus import open_bus
+from chinwag.realtime.hub import Hub
 from chinwag.realtime.node import Limits, RealtimeNode
 from chinwag.realtime.sink import TeeSink
 from chinwag.services.context import Context
@@ -44,3 +45,13 @@ def install(
 
     api.router.lifespan_context = lifespan
     return node
+
+
+def presence(asgi_app: Any) -> Hub:
+    """The realtime hub of an app made by ``create_app`` (it tells who is viewing what on this
+    node: notifications ask it before sending)."""
+    app = asgi_app
+    while not hasattr(app, "state"):
+        app = app.app
+    hub: Hub = app.state.realtime.hub
+    return hub
