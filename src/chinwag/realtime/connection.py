@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from chinwag.domain.access import GuestAccess
 from chinwag.realtime import protocol
 from chinwag.realtime.ratelimit import TokenBucket
-from chinwag.services.sessions import Session
+from chinwag.services.sessions import GuestPass, Session
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class Watch:
     live: bool = False
     position: int = 0  # the last position sent to this connection
     guest_access: GuestAccess | None = None
+    guest: GuestPass | None = None  # what it asked with, for later guest checks
     # Events that arrived while the watch was being set up; replayed once it has its position.
     pending: list[tuple[object, str]] | None = field(default_factory=list)
 
@@ -69,9 +70,10 @@ class Connection:
     def user_id(self) -> str:
         return self.session.user_id
 
-    def is_guest_of(self, conversation_id: str) -> bool:
+    def guest_pass(self, conversation_id: str) -> GuestPass | None:
+        """How this connection watches as a guest (None: not a guest of it)."""
         w = self.watches.get(conversation_id)
-        return w is not None and w.kind == "guest"
+        return w.guest if w is not None and w.kind == "guest" else None
 
     def reply(self, text: str) -> None:
         if self.closed:

@@ -233,8 +233,11 @@ class Hub:
 
     def _recheck_guest(self, w: Watch) -> None:
         assert w.guest_access is not None
+        # An invite link opens the conversation whatever its policy (domain.moderation).
+        invited = w.guest is not None and w.guest.invite is not None
+        policy = GuestAccess.READ if invited else w.guest_access
         try:
-            rules.guest_view(w.conn.session.settings.browser_sync, w.guest_access, None)
+            rules.guest_view(w.conn.session.settings.browser_sync, policy, None)
         except ChinwagError as exc:
             self._end(w, exc)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from chinwag.domain import limits as L
@@ -37,6 +37,9 @@ from chinwag.services.context import Context
 
 class SubscribeIn(Strict):
     asGuest: bool = False
+    #: An invite link's token (services/moderation.py): admits this guest even when the
+    #: conversation's guestAccess is None.
+    invite: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
     after: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -75,7 +78,9 @@ class Call:
         return parse(schema, {} if self.data is None else self.data)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await run_in_threadpool(fn, self.ctx, self.session, *args)
+        """One service call off the loop, acting as the session's user (for the audit log)."""
+        ctx = self.ctx.acting(f"user:{self.session.user_id}")
+        return await run_in_threadpool(fn, ctx, self.session, *args)
 
 
 Result = tuple[Any, Callable[[], None] | None]
@@ -158,9 +163,11 @@ async def subscribe(call: Call) -> Result:
     """Watch a conversation (as a guest with ``asGuest``); ``after`` resumes from a position."""
     q = call.body(SubscribeIn)
     cid = call.params["conversationId"]
+    guest = sessions.GuestPass(q.invite) if q.asGuest else None
     w = await call.hub.watch(call.conn, cid)
+    w.guest = guest
     try:
-        sel = await call.run(sessions.select, cid, q.asGuest, q.after)
+        sel = await call.run(sessions.select, cid, guest, q.after)
     except BaseException:
         call.hub.unwatch(call.conn, cid)
         raise
@@ -182,14 +189,14 @@ async def unsubscribe(call: Call) -> Result:
 async def history(call: Call) -> Result:
     q = call.body(PageIn)
     cid = call.params["conversationId"]
-    data = await call.run(browser.history, cid, call.conn.is_guest_of(cid), q.limit, q.before)
+    data = await call.run(browser.history, cid, call.conn.guest_pass(cid), q.limit, q.before)
     return {"data": data}, None
 
 
 async def _send(call: Call) -> Result:
     cid = call.params["conversationId"]
     body = call.body(browser.BrowserMessage)
-    return await call.run(browser.send, cid, call.conn.is_guest_of(cid), body), None
+    return await call.run(browser.send, cid, call.conn.guest_pass(cid), body), None
 
 
 route("POST", "me/conversations/{conversationId}/messages")(_send)
@@ -206,7 +213,7 @@ async def mark_read(call: Call) -> Result:
 async def typing(call: Call) -> Result:
     cid = call.params["conversationId"]
     q = call.body(TypingIn)
-    return await call.run(browser.typing, cid, call.conn.is_guest_of(cid), q.isTyping), None
+    return await call.run(browser.typing, cid, call.conn.guest_pass(cid), q.isTyping), None
 
 
 # -- conversations, participants and messages (mirroring REST) ---------------------------------

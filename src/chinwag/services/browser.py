@@ -30,7 +30,14 @@ from chinwag.serialize import user_json
 from chinwag.services import conversations, inbox, messages, participants, users
 from chinwag.services.context import Context
 from chinwag.services.events import Event
-from chinwag.services.sessions import Session, load_app, load_conversation, view_in, view_of
+from chinwag.services.sessions import (
+    GuestPass,
+    Session,
+    load_app,
+    load_conversation,
+    view_in,
+    view_of,
+)
 from chinwag.storage import users as user_store
 
 
@@ -79,7 +86,7 @@ def put_conversation(
 
 def get_conversation(ctx: Context, session: Session, conversation_id: str) -> dict[str, Any]:
     """The conversation, for someone who may read it (a participant or a former one)."""
-    rules.check_can_read(view_of(ctx, session, conversation_id, as_guest=False))
+    rules.check_can_read(view_of(ctx, session, conversation_id, None))
     return conversations.get_conversation(ctx, session.app_id, conversation_id)
 
 
@@ -125,27 +132,31 @@ def history(
     ctx: Context,
     session: Session,
     conversation_id: str,
-    as_guest: bool,
+    guest: GuestPass | None,
     limit: int,
     before: str | None,
 ) -> list[dict[str, Any]]:
-    view = view_of(ctx, session, conversation_id, as_guest)
+    view = view_of(ctx, session, conversation_id, guest)
     return messages.history(
         ctx, session.app_id, conversation_id, min(limit, L.MAX_PAGE), before, view=view
     )
 
 
 def send(
-    ctx: Context, session: Session, conversation_id: str, as_guest: bool, body: BrowserMessage
+    ctx: Context,
+    session: Session,
+    conversation_id: str,
+    guest: GuestPass | None,
+    body: BrowserMessage,
 ) -> dict[str, Any]:
     """Send one UserMessage as the session's user (as a guest when watching as one)."""
     item = parse(UserMessageIn, {**body.given(), "type": "UserMessage", "sender": session.user_id})
-    guest = None
-    if as_guest:
-        view = view_of(ctx, session, conversation_id, as_guest=True)
-        guest = view if view.kind == "guest" else None
+    guest_view = None
+    if guest is not None:
+        view = view_of(ctx, session, conversation_id, guest)
+        guest_view = view if view.kind == "guest" else None
     stored = messages.send_messages(
-        ctx, session.app_id, conversation_id, [item], origin="web", guest=guest
+        ctx, session.app_id, conversation_id, [item], origin="web", guest=guest_view
     )
     return {"id": stored[0].id, "position": stored[0].position}
 
@@ -168,13 +179,13 @@ def mark_read(ctx: Context, session: Session, conversation_id: str) -> dict[str,
 
 
 def typing(
-    ctx: Context, session: Session, conversation_id: str, as_guest: bool, is_typing: bool
+    ctx: Context, session: Session, conversation_id: str, guest: GuestPass | None, is_typing: bool
 ) -> dict[str, Any]:
     """Ephemeral: told to watchers now, never stored, no position."""
     with ctx.read() as tx:
         app = load_app(tx, session.app_id)
         conv = load_conversation(tx, session.app_id, conversation_id)
-        view = view_in(tx, app, conv, session.user_id, as_guest)
+        view = view_in(tx, app, conv, session.user_id, guest, ctx.clock.now_ms())
         name = user_store.get_user(tx, session.app_id, session.user_id)
     rules.check_can_write(view)
     data = {

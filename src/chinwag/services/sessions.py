@@ -22,6 +22,7 @@ from chinwag.domain.access import GuestAccess, View
 from chinwag.domain.settings import AppSettings
 from chinwag.errors import NotFound, Unauthorized
 from chinwag.serialize import conversation_json, message_json, participant_detail_json
+from chinwag.services import moderation
 from chinwag.services.context import Context
 from chinwag.services.events import Event
 from chinwag.storage import apps as app_store
@@ -114,20 +115,30 @@ def load_conversation(tx: Tx, app_id: str, conversation_id: str) -> Conversation
     return conv
 
 
-def view_in(tx: Tx, app: App, conv: Conversation, user_id: str, as_guest: bool) -> View:
-    """The user's view of the conversation, through the one access check."""
+@dataclass(frozen=True)
+class GuestPass:
+    """A session asking to watch as a guest (``asGuest``), perhaps with an invite link token."""
+
+    invite: str | None = None
+
+
+def view_in(
+    tx: Tx, app: App, conv: Conversation, user_id: str, guest: GuestPass | None, now: int
+) -> View:
+    """The user's view of the conversation, through the one access check (for guests, the one
+    guest admission check: browser-sync settings, guest policy or invite, bans and mutes)."""
     p = part_store.get_participant(tx, app.id, conv.id, user_id)
     membership = p.membership if p else None
-    if as_guest:
-        return rules.guest_view(app.settings.browser_sync, conv.guest_access, membership)
+    if guest is not None:
+        return moderation.guest_admission(tx, app, conv, user_id, membership, now, guest.invite)
     return rules.participant_view(membership)
 
 
-def view_of(ctx: Context, session: Session, conversation_id: str, as_guest: bool) -> View:
+def view_of(ctx: Context, session: Session, conversation_id: str, guest: GuestPass | None) -> View:
     with ctx.read() as tx:
         app = load_app(tx, session.app_id)
         conv = load_conversation(tx, session.app_id, conversation_id)
-        return view_in(tx, app, conv, session.user_id, as_guest)
+        return view_in(tx, app, conv, session.user_id, guest, ctx.clock.now_ms())
 
 
 def view_json(view: View) -> dict[str, Any]:
@@ -162,13 +173,17 @@ class Selection:
 
 
 def select(
-    ctx: Context, session: Session, conversation_id: str, as_guest: bool, after: int | None
+    ctx: Context,
+    session: Session,
+    conversation_id: str,
+    guest: GuestPass | None,
+    after: int | None,
 ) -> Selection:
-    """Open a conversation as participant, former participant or guest (``as_guest``)."""
+    """Open a conversation as participant, former participant or guest (``guest``)."""
     with ctx.read() as tx:
         app = load_app(tx, session.app_id)
         conv = load_conversation(tx, session.app_id, conversation_id)
-        view = view_in(tx, app, conv, session.user_id, as_guest)
+        view = view_in(tx, app, conv, session.user_id, guest, ctx.clock.now_ms())
         rules.check_can_read(view)
         participants = part_store.list_participants(tx, app.id, conv.id)
         upto = rules.read_upto(view, conv.seq)
