@@ -2,7 +2,7 @@
 // it, its messages (oldest first), who is typing, and live updates. Shared by every box showing it.
 
 import { Emitter } from "./emitter.js";
-import { report } from "./errors.js";
+import { ChinwagError, report } from "./errors.js";
 
 const PAGE = 30;
 const TYPING_MS = 6000;
@@ -37,7 +37,7 @@ export class Feed extends Emitter {
   }
 
   /** Follow the conversation (one SUBSCRIBE per conversation and connection). */
-  subscribe() {
+  follow() {
     if (!this._subscribed) {
       this._subscribed = this.session._remote.select(this.id, this.asGuest).then((body) => {
         this.conversation = body.conversation || body;
@@ -52,7 +52,7 @@ export class Feed extends Emitter {
   /** Follow it and load the newest messages (what a box needs to show it). */
   open() {
     if (!this.opened) {
-      this.opened = this.subscribe().then(() => this._reload());
+      this.opened = this.follow().then(() => this._reload());
       this.opened.catch(() => { this.opened = null; });
     }
     return this.opened;
@@ -61,7 +61,7 @@ export class Feed extends Emitter {
   /** After a reconnect: follow again on the new connection and reload what is shown. */
   async resume() {
     this._subscribed = null;
-    await this.subscribe();
+    await this.follow();
     if (this.loaded) await this._reload();
     else this.emit("change", {});
   }
@@ -189,6 +189,9 @@ export class Feed extends Emitter {
       case "subscription.ended": {
         // The rules no longer allow watching (e.g. guest access was switched off).
         this.ended = { errorCode: event.errorCode, reasons: event.reasons || [] };
+        this._subscribed = null;
+        this.opened = null;
+        report(new ChinwagError(403, this.ended), `conversation ${JSON.stringify(this.id)} closed by the server`);
         this.emit("ended", this.ended);
         return;
       }
@@ -208,6 +211,7 @@ export class Feed extends Emitter {
   }
 
   send(text, custom) {
+    this._typedAt = 0; // a sent message ends the typing; the next keystroke says so again
     return this.session._send(this.id, text, custom);
   }
 

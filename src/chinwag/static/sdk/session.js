@@ -201,7 +201,7 @@ export class Session extends Emitter {
       if (this._listed.has(c.id) || c.access === "None" || c.isMember === false) continue;
       if (this._feeds.has(`${c.id}|guest`)) continue;
       this._listed.add(c.id);
-      this._feed(c.id, false).subscribe().catch(() => {});
+      this._feed(c.id, false).follow().catch(() => {});
     }
   }
 

@@ -13,6 +13,7 @@ export class Chatbox extends Box {
 
   mount(element) {
     const target = mountTarget(element, "chatbox");
+    target.replaceChildren(); // the integrator's "Loading chat..." placeholder goes
     const { host, root } = shadowHost(target, STYLES, "chinwag-chatbox");
     this.host = host;
     root.append(h("div", { class: "frame" }, this.view.el));

@@ -25,6 +25,7 @@ export class Inbox extends Box {
 
   mount(element) {
     const target = mountTarget(element, "inbox");
+    target.replaceChildren(); // the integrator's "Loading chat..." placeholder goes
     const { host, root } = shadowHost(target, STYLES, "chinwag-inbox");
     this.host = host;
     root.append(this.frame);

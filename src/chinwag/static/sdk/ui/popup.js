@@ -13,10 +13,12 @@ export class Popup extends Box {
     this.badge = h("span", { class: "count", hidden: true });
     this.launcher = h("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false", html: ICONS.chat, onclick: () => this.toggle() });
     this.launcher.append(this.badge);
-    this.panel = h("div", { class: "panel", role: "dialog", "aria-label": "Chat", hidden: true }, h("div", { class: "frame" }, this.view.el));
-    this.panel.addEventListener("keydown", (e) => {
-      if (e.key === "Escape" && !this.options.keepOpen) this.hide();
-    });
+    this.panel = h("div", { class: "panel", role: "dialog", "aria-label": "Chat", tabindex: "-1", hidden: true }, h("div", { class: "frame" }, this.view.el));
+    const escape = (e) => {
+      if (e.key === "Escape" && this.visible && !this.options.keepOpen) this.hide();
+    };
+    this.panel.addEventListener("keydown", escape);
+    this.launcher.addEventListener("keydown", escape);
     this._unreads = session.unreads.onChange((list) => this._badge(list));
   }
 
@@ -39,7 +41,8 @@ export class Popup extends Box {
     this.launcher.setAttribute("aria-expanded", "true");
     this.launcher.setAttribute("aria-label", "Close chat");
     if (this.options.launcher === "close-only") this.launcher.hidden = false;
-    this.view.focus();
+    if (this.view.form.hidden) this.panel.focus();
+    else this.view.focus();
     this.view._markRead();
     this.emit("open", {});
   }

@@ -126,6 +126,7 @@ button { font: inherit; color: inherit; }
 .panel { position: fixed; right: 20px; bottom: 90px; width: 380px; height: min(600px, calc(100vh - 120px)); z-index: 2147483000;
   border-radius: var(--radius); box-shadow: 0 18px 48px rgb(16 24 40 / 24%); }
 .panel[hidden] { display: none; }
+.panel:focus { outline: none; }
 .panel .frame { min-height: 0; }
 @media (max-width: 520px) {
   .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; height: 100dvh; border-radius: 0; }

@@ -35,7 +35,15 @@ export class ConversationView {
     this.header = h("header", { class: "header" }, this.backButton, this.headerAvatar, h("div", { class: "titles" }, this.title, this.subtitle), this.guestBadge, this.closeButton);
     if (this.options.showChatHeader === false) this.header.hidden = true;
     this.list = h("div", { class: "messages", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Messages", tabindex: "0" });
-    this.list.addEventListener("scroll", () => this._maybeLoadOlder());
+    this._stick = true; // keep the newest message in view while the user is at the bottom
+    this.list.addEventListener("scroll", () => {
+      this._stick = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
+      this._maybeLoadOlder();
+    });
+    this._resize = new ResizeObserver(() => {
+      if (this._stick) this.list.scrollTop = this.list.scrollHeight;
+    });
+    this._resize.observe(this.list);
     this.typing = h("div", { class: "typing", "aria-live": "polite" });
     const field = this.options.messageField || {};
     this.textarea = h("textarea", {
@@ -107,6 +115,7 @@ export class ConversationView {
     this.editing = null;
     this._subs.push(feed.subscribe("change", (change) => this.render(change || {})));
     this._subs.push(feed.subscribe("typing", () => this._renderTyping()));
+    this._subs.push(feed.subscribe("ended", (why) => this.showError(why)));
     this.render({ reset: true });
     if (this.options.messageField && this.options.messageField.autofocus !== false && this.box.visible) this.focus();
   }
@@ -119,6 +128,7 @@ export class ConversationView {
 
   destroy() {
     this._detach();
+    this._resize.disconnect();
     document.removeEventListener("visibilitychange", this._onVisible);
     this.el.remove();
   }
@@ -133,15 +143,18 @@ export class ConversationView {
     const feed = this.feed;
     if (!feed || !feed.conversation) return;
     this._renderHeader();
-    this._renderMessages(change);
-    this._renderFooter();
+    this._renderFooter(); // first, so the list has its final height when it scrolls
     this._renderTyping();
+    this._renderMessages(change);
     if (change.reset || (change.added && change.added.senderId !== this.session.me.id)) this._markRead();
   }
 
   _participants() {
     const ids = Object.keys(this.feed.conversation.participants || {});
-    return ids.map((id) => this.session.userSnapshot(id) || { id, name: id });
+    const me = this.session.me.id;
+    return ids
+      .map((id) => this.session.userSnapshot(id) || { id, name: id })
+      .sort((a, b) => (a.id === me ? -1 : b.id === me ? 1 : String(a.name).localeCompare(String(b.name))));
   }
 
   _renderHeader() {
@@ -172,9 +185,7 @@ export class ConversationView {
     const nodes = [];
     if (!feed.hasMore) {
       for (const text of feed.conversation.welcomeMessages || []) nodes.push(h("div", { class: "system", role: "note" }, text));
-      if (!feed.messages.length && !(feed.conversation.welcomeMessages || []).length) {
-        nodes.push(h("div", { class: "history-edge" }, "This is the start of the conversation."));
-      }
+      nodes.unshift(h("div", { class: "history-edge" }, "This is the start of the conversation."));
     } else {
       nodes.push(h("div", { class: "history-edge", "aria-hidden": "true" }, "Scroll up for older messages"));
     }
@@ -203,7 +214,8 @@ export class ConversationView {
     }
     if (feed.view.kind === "former") nodes.push(h("div", { class: "notice", role: "status" }, REMOVED_NOTICE));
     list.replaceChildren(...nodes);
-    if (change.reset || atBottom || (change.added && change.added.senderId === me)) list.scrollTop = list.scrollHeight;
+    this._stick = !!(change.reset || atBottom || (change.added && change.added.senderId === me));
+    if (this._stick) list.scrollTop = list.scrollHeight;
     else list.scrollTop = list.scrollHeight - fromBottom;
     if (this.editing) {
       const editor = list.querySelector(".edit-box textarea");
