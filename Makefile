@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(VENV)/bin/chinwag serve
 
 test: $(STAMP)
+	test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
 	$(PY) -m pytest
 
 lint: $(STAMP)
