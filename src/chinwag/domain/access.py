@@ -14,18 +14,18 @@ the whole history again, including what was sent meanwhile.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 
 from chinwag.errors import ChinwagError, Conflict, Forbidden
 
 
-class Access(str, Enum):
+class Access(StrEnum):
     READ_WRITE = "ReadWrite"
     READ = "Read"
     NONE = "None"
 
 
-class GuestAccess(str, Enum):
+class GuestAccess(StrEnum):
     """A conversation's guest policy (a Chinwag extension)."""
 
     READ_WRITE = "ReadWrite"
