@@ -108,6 +108,11 @@ def numbered_blocks(text: str) -> list[str]:
     return out
 
 
+def fill(code: str, conversation: str) -> str:
+    """The seed's placeholders, replaced as the seed tells the reader to."""
+    return code.replace("<APP_ID>", APP_ID).replace("<CONVERSATION_ID>", conversation)
+
+
 def snippet(prefix: str) -> str:
     code = SEED_SNIPPETS[prefix]
     text = seed_text(prefix)
@@ -178,7 +183,8 @@ def chinwag(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chinwag]:
     log = data / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "chinwag", "serve", "--port", str(port), "--data-dir", str(data)],
+            [sys.executable, "-m", "chinwag", "serve", "--port", str(port),
+             "--data-dir", str(data)],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
@@ -217,7 +223,8 @@ class Pages:
         self.html[path] = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>Integrator page</title><script src="{self.chinwag_url}/talk.js"></script>{head}'
+            "<title>Integrator page</title>"
+            f'<script src="{self.chinwag_url}/talk.js"></script>{head}'
             '<style>body{margin:0;padding:16px;font-family:system-ui;background:#eef0f5}'
             "#talkjs-container{width:100%;max-width:560px;height:560px}</style>"
             f"</head><body>{body}</body></html>"
@@ -361,7 +368,7 @@ def test_seed_group_chat_sample_runs_unchanged(chinwag: Chinwag, pages: Pages,
     """Seed 002: define Alice, Sebastian and Steve, create the group, mount a chatbox."""
     users, group, _guest = numbered_blocks(seed_text("002"))[:3]
     conversation = cid()
-    code = (users + "\n" + group).replace("<APP_ID>", APP_ID).replace("<CONVERSATION_ID>", conversation)
+    code = fill(users + "\n" + group, conversation)
     tab = open_tab(pages.sample(code))
     tab.wait_done()
     header = tab.page.locator(".title")
@@ -385,7 +392,7 @@ def test_seed_guest_samples_run_unchanged(chinwag: Chinwag, pages: Pages,
     users, group, guest = numbered_blocks(seed_text("002"))[:3]
     conversation = cid()
     alice = open_tab(pages.sample(
-        (users + "\n" + group).replace("<APP_ID>", APP_ID).replace("<CONVERSATION_ID>", conversation)))
+        fill(users + "\n" + group, conversation)))
     alice.wait_done()
     expect(alice.page.locator(".title")).to_have_text("Beautiful steel preserve for rent!")
 
@@ -407,8 +414,8 @@ def test_seed_guest_samples_run_unchanged(chinwag: Chinwag, pages: Pages,
     # Seed 000 as written: `session` is a guest's session; the conversation id is its own.
     mine = snippet("000").replace("my_conversation_id", conversation)
     other = {"id": "guest-" + uuid.uuid4().hex[:6], "name": "Gil"}
-    gil = open_tab(pages.sample(boot(APP_ID, other, mine
-                                     + "\nchatbox.mount(document.getElementById('talkjs-container'));")))
+    mount = "\nchatbox.mount(document.getElementById('talkjs-container'));"
+    gil = open_tab(pages.sample(boot(APP_ID, other, mine + mount)))
     gil.wait_done()
     expect(gil.messages()).to_contain_text("Hello from a guest")
     expect(gil.page.locator(".badge-guest")).to_be_visible()
@@ -472,7 +479,8 @@ def test_three_users_chat_in_real_time(chinwag: Chinwag, pages: Pages,
     editor.fill("Hi Alice, and Steve")
     editor.press("Enter")
     expect(tabs["Alice"].messages()).to_contain_text("Hi Alice, and Steve")
-    expect(tabs["Alice"].page.locator(".row", has_text="Hi Alice, and Steve")).to_contain_text("edited")
+    edited = tabs["Alice"].page.locator(".row", has_text="Hi Alice, and Steve")
+    expect(edited).to_contain_text("edited")
     row = tabs["Steve"].page.locator(".row.mine", has_text="Hey both")
     row.hover()
     row.get_by_role("button", name="Delete message").click()
@@ -539,7 +547,8 @@ def test_guest_access_disappears_when_browser_sync_is_disallowed_in_the_dashboar
         admin.page.get_by_role("button", name="Save settings").click()
         expect(admin.page.get_by_role("status")).to_have_text("Settings saved.")
         expect(admin.page.locator("#guest-note")).to_contain_text("Guest access is off")
-        assert chinwag.ok(chinwag.rest.get(f"/v1/{APP_ID}/settings"))["allowUserSyncViaBrowser"] is False
+        settings = chinwag.ok(chinwag.rest.get(f"/v1/{APP_ID}/settings"))
+        assert settings["allowUserSyncViaBrowser"] is False
         expect(wanda.page.locator(".title")).to_have_text("Guest access is not allowed")
         expect(wanda.field()).to_be_hidden()
         # A new guest is refused, with a rejected promise and a console error saying what to change.
@@ -590,7 +599,8 @@ def test_refused_sync_is_a_rejected_promise_and_a_console_error(
     try:
         tab = open_tab(pages.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
             f"const conversation = session.getOrCreateConversation('{cid()}');\n"
-            "window.__result = await conversation.setParticipant(me).then(() => 'ok', (e) => e.message);"))))
+            "window.__result = await conversation.setParticipant(me)"
+            ".then(() => 'ok', (e) => e.message);"))))
         tab.wait_done()
         result = tab.page.evaluate("window.__result")
         assert result.startswith("SYNC_NOT_ALLOWED") and "REST API" in result

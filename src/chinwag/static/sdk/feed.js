@@ -39,7 +39,7 @@ export class Feed extends Emitter {
   /** Follow the conversation (one SUBSCRIBE per conversation and connection). */
   follow() {
     if (!this._subscribed) {
-      this._subscribed = this.session._remote.select(this.id, this.asGuest).then((body) => {
+      this._subscribed = this.session._remote.select(this.id, this.asGuest, this.invite).then((body) => {
         this.conversation = body.conversation || body;
         this.view = viewOf(body);
         this.ended = null;
@@ -184,6 +184,25 @@ export class Feed extends Emitter {
           await this.session._users([uid]);
           this.emit("typing", {});
         }
+        return;
+      }
+      case "conversation.deleted": {
+        this.ended = { errorCode: "CONVERSATION_NOT_FOUND", reasons: ["this conversation was deleted"] };
+        this._subscribed = null;
+        this.opened = null;
+        this.emit("ended", this.ended);
+        return;
+      }
+      case "conversation.guest_access_changed":
+      case "guest.muted":
+      case "guest.unmuted": {
+        if (!this.view || this.view.kind !== "guest") return;
+        if (event.type !== "conversation.guest_access_changed" && event.userId !== me) return;
+        if (event.type === "guest.muted") this.muted = true;
+        if (event.type === "guest.unmuted") this.muted = false;
+        const policy = event.type === "conversation.guest_access_changed" ? event.to : this.view.access;
+        this.view = { ...this.view, access: policy, canWrite: policy === "ReadWrite" && !this.muted };
+        this.emit("change", {});
         return;
       }
       case "subscription.ended": {

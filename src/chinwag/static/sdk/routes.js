@@ -41,8 +41,10 @@ export class Remote {
   }
 
   /** Start following a conversation (as a participant, or as a guest). */
-  select(conversationId, asGuest) {
-    return this.call("SUBSCRIBE", `/me/conversations/${enc(conversationId)}`, { asGuest: !!asGuest });
+  select(conversationId, asGuest, invite) {
+    const data = { asGuest: !!asGuest };
+    if (invite) data.invite = invite;
+    return this.call("SUBSCRIBE", `/me/conversations/${enc(conversationId)}`, data);
   }
 
   unselect(conversationId) {

@@ -41,7 +41,7 @@ export class Box extends Emitter {
     return done;
   }
 
-  async _select(conversation, { asGuest = false } = {}) {
+  async _select(conversation, { asGuest = false, invite = undefined } = {}) {
     if (!this.isAlive) throw new TalkError(ErrorCode.ARGUMENT_INVALID, "this box was destroyed");
     const ticket = ++this._selecting;
     if (conversation === null || conversation === undefined) {
@@ -66,7 +66,8 @@ export class Box extends Emitter {
     try {
       await this.session.ready;
       if (builder) await builder.synced.catch(() => {});
-      feed = this.session._feed(id, asGuest);
+      feed = this.session._feed(id, asGuest || !!invite);
+      if (invite) feed.invite = invite;
       await feed.open();
     } catch (error) {
       if (feed) this.session._release(feed);

@@ -1,0 +1,154 @@
+"""The dashboard's login and forms, and the demo's seeding, without a browser (the browser suite
+drives the same pages in Chromium)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from chinwag.clock import FakeClock
+from chinwag.services import admin, apps, dashboard
+from chinwag.services.context import Context
+from chinwag.web.app import create_app
+
+PASSWORD = "open sesame"
+
+
+@pytest.fixture
+def login(clock: FakeClock) -> admin.Admin:
+    made, new = admin.prepare(None, PASSWORD, clock)
+    assert new is None
+    return made
+
+
+@pytest.fixture
+def client(ctx: Context, login: admin.Admin) -> Iterator[TestClient]:
+    with TestClient(create_app(ctx, admin=login), follow_redirects=False) as c:
+        yield c
+
+
+def sign_in(client: TestClient) -> None:
+    r = client.post("/dashboard/login", content=f"password={PASSWORD.replace(' ', '+')}",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 303, r.text
+    assert "httponly" in r.headers["set-cookie"].lower()
+    assert "samesite=strict" in r.headers["set-cookie"].lower()
+
+
+def form(client: TestClient, **fields: str) -> dict[str, str]:
+    page = client.get(f"/dashboard?app={fields.pop('app')}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    return {"csrf": csrf.group(1), **fields}
+
+
+def test_password_hash_is_scrypt_and_checks(tmp_path: Path) -> None:
+    stored = admin.hash_password("pw")
+    assert stored.startswith("scrypt$16384$8$1$")
+    assert admin.check_password("pw", stored)
+    assert not admin.check_password("PW", stored)
+    assert not admin.check_password("pw", "md5$nonsense")
+
+
+def test_first_start_makes_a_password_and_keeps_only_its_hash(tmp_path: Path) -> None:
+    path = tmp_path / "admin.json"
+    made, password = admin.prepare(str(path), None)
+    assert password and made.login(password)
+    saved = json.loads(path.read_text())
+    assert password not in path.read_text() and saved["passwordHash"].startswith("scrypt$")
+    assert path.stat().st_mode & 0o777 == 0o600
+    again, none = admin.prepare(str(path), None)
+    assert none is None and again.login(password)
+    # CHINWAG_ADMIN_PASSWORD replaces it and signs everyone out.
+    cookie = again.login(password)
+    changed, _ = admin.prepare(str(path), "new one")
+    assert changed.login("new one") and not changed.login(password)
+    assert not changed.valid(cookie)
+
+
+def test_sessions_expire(login: admin.Admin, clock: FakeClock) -> None:
+    cookie = login.login(PASSWORD)
+    assert cookie and login.valid(cookie)
+    assert not login.valid(cookie + "0") and not login.valid("123.abc") and not login.valid(None)
+    clock.advance(admin.SESSION_SECONDS * 1000 + 1000)
+    assert not login.valid(cookie)
+
+
+def test_dashboard_needs_the_admin_password(client: TestClient, app_keys: apps.AppWithKeys) -> None:
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and "Admin password" in page.text
+    assert app_keys.secret_keys[0] not in page.text
+    wrong = client.post("/dashboard/login", content="password=nope",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert wrong.status_code == 401 and "not right" in wrong.text
+    inspect = client.get(f"/dashboard/conversations/x?app={app_keys.app.id}")
+    assert "Admin password" in inspect.text
+    refused = client.post("/dashboard/settings", content=f"app={app_keys.app.id}",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert refused.status_code == 401
+
+
+def test_settings_form_uses_the_seeds_wording_and_saves(client: TestClient, ctx: Context,
+                                                        app_keys: apps.AppWithKeys) -> None:
+    sign_in(client)
+    app_id = app_keys.app.id
+    page = client.get(f"/dashboard?app={app_id}").text
+    for text in ("Disallow user synchronization via the browser",
+                 "Disallow conversation synchronization via the browser",
+                 "Identity verification", "Participant limit", "Notification delay",
+                 app_id, "Allowed: any visitor", "Off: anyone can claim any user id"):
+        assert text in page
+    assert f'data-secret="{app_keys.secret_keys[0]}"' in page
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    missing_csrf = client.post("/dashboard/settings", headers=headers,
+                               content=f"app={app_id}&participantLimit=5&notificationDelaySeconds=0")
+    assert missing_csrf.status_code == 400
+    fields = form(client, app=app_id, disallowConversationSync="on", identityVerification="on",
+                  participantLimit="7", notificationDelaySeconds="30")
+    r = client.post("/dashboard/settings", data={"app": app_id, **fields})
+    assert r.status_code == 303 and "saved=1" in r.headers["location"]
+    s = apps.get_app(ctx, app_id).settings
+    assert (s.allowUserSyncViaBrowser, s.allowConversationSyncViaBrowser) == (True, False)
+    assert (s.identityVerification, s.participantLimit, s.notificationDelaySeconds) == (True, 7, 30)
+    page = client.get(f"/dashboard?app={app_id}&saved=1").text
+    assert "Settings saved." in page and "Guest access is <strong>off</strong>" in page
+    bad = client.post("/dashboard/settings", data={
+        "app": app_id, **form(client, app=app_id, participantLimit="0",
+                              notificationDelaySeconds="x")})
+    assert bad.status_code == 303 and "error=" in bad.headers["location"]
+    assert apps.get_app(ctx, app_id).settings.participantLimit == 7
+
+
+def test_users_conversations_and_inspection(client: TestClient, ctx: Context,
+                                            app_keys: apps.AppWithKeys) -> None:
+    sign_in(client)
+    app_id = app_keys.app.id
+    info = dashboard.prepare_demo(ctx, app_id)
+    assert info["conversationId"] == dashboard.DEMO_CONVERSATION
+    assert dashboard.prepare_demo(ctx, app_id) == info  # seeding twice changes nothing
+    page = client.get(f"/dashboard?app={app_id}").text
+    assert "Sebastian" in page and dashboard.DEMO_CONVERSATION in page and "Open as guest" in page
+    inspect = client.get(f"/dashboard/conversations/{dashboard.DEMO_CONVERSATION}?app={app_id}")
+    assert inspect.status_code == 200
+    assert "asGuest: true" in inspect.text and dashboard.DEMO_WELCOME in inspect.text
+    assert client.get(f"/dashboard/conversations/nope?app={app_id}").status_code == 404
+
+
+def test_demo_page_and_sdk_are_served_cross_origin(client: TestClient, ctx: Context,
+                                                   app_keys: apps.AppWithKeys) -> None:
+    demo = client.get(f"/demo?app={app_keys.app.id}")
+    assert demo.status_code == 200 and app_keys.app.id in demo.text
+    assert app_keys.secret_keys[0] not in demo.text
+    for path in ("/talk.js", "/talk.mjs", "/sdk/session.js"):
+        r = client.get(path, headers={"Origin": "https://shop.example"})
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    assert client.get("/sdk/../cli.py").status_code == 404
+    pre = client.options(f"/v1/{app_keys.app.id}/settings", headers={
+        "Origin": "https://shop.example", "Access-Control-Request-Method": "PATCH",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "*"
