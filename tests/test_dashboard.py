@@ -12,9 +12,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from chinwag.clock import FakeClock
-from chinwag.services import admin, apps, dashboard
+from chinwag.schemas import UserPut, parse
+from chinwag.services import admin, apps, dashboard, users
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
+from chinwag.web.dashboard import PAGE
 
 PASSWORD = "open sesame"
 
@@ -137,6 +139,20 @@ def test_users_conversations_and_inspection(client: TestClient, ctx: Context,
     assert inspect.status_code == 200
     assert "asGuest: true" in inspect.text and dashboard.DEMO_WELCOME in inspect.text
     assert client.get(f"/dashboard/conversations/nope?app={app_id}").status_code == 404
+    assert "Next page" not in page
+
+
+def test_users_are_listed_page_by_page(client: TestClient, ctx: Context,
+                                       app_keys: apps.AppWithKeys) -> None:
+    sign_in(client)
+    bodies = {f"u{i:03d}": parse(UserPut, {"name": f"User {i}"}) for i in range(PAGE + 5)}
+    users.put_users(ctx, app_keys.app.id, bodies)
+    first = client.get(f"/dashboard?app={app_keys.app.id}").text
+    assert "u000" in first and f"u{PAGE - 1:03d}" in first and f"u{PAGE:03d}" not in first
+    link = re.search(r'href="(/dashboard\?[^"]*usersAfter[^"]*)"', first)
+    assert link
+    second = client.get(link.group(1).replace("&amp;", "&")).text
+    assert f"u{PAGE:03d}" in second and f"u{PAGE + 4:03d}" in second and "u000" not in second
 
 
 def test_demo_page_and_sdk_are_served_cross_origin(client: TestClient, ctx: Context,
