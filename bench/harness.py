@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import multiprocessing
 import os
 import platform
 import sqlite3
@@ -93,6 +94,48 @@ def timed_run(
     return Run(len(latencies), seconds, latencies, load)
 
 
+CallFactory = Callable[[], Callable[[int], object]]
+
+
+def _child(
+    factory: CallFactory, duration: float, min_ops: int, first: int, barrier: Any, send: Any
+) -> None:
+    call = factory()
+    for i in range(20):  # warm up: connections, prepared statements, caches
+        call(first + i)
+    out: list[float] = []
+    barrier.wait()
+    _loop(call, duration, min_ops, first, out)
+    send.send(out)
+    send.close()
+
+
+def forked_run(factory: CallFactory, duration: float, processes: int, min_ops: int = 20) -> Run:
+    """Like :func:`timed_run`, on ``processes`` forked processes at once, each building its own
+    call (and database connections) with ``factory``: a server with that many workers."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(processes + 1)
+    receivers, workers = [], []
+    for n in range(processes):
+        receive, send = context.Pipe(duplex=False)
+        worker = context.Process(
+            target=_child, args=(factory, duration, min_ops, n * 1_000_000, barrier, send)
+        )
+        worker.start()
+        send.close()
+        receivers.append(receive)
+        workers.append(worker)
+    load = load_average()
+    barrier.wait()
+    start = time.perf_counter()
+    per_process = [r.recv() for r in receivers]
+    seconds = time.perf_counter() - start
+    for worker in workers:
+        worker.join()
+    latencies = [x for out in per_process for x in out]
+    return Run(len(latencies), seconds, latencies, load)
+
+
 @dataclass
 class Case:
     """A named case and its runs; figures are medians over the runs."""
@@ -134,11 +177,14 @@ class Case:
         }
 
 
-def run_cases(cases: list[tuple[Case, Callable[[int], object], dict[str, Any]]], runs: int) -> None:
+def run_cases(cases: list[tuple[Case, Any, dict[str, Any]]], runs: int) -> None:
     """Interleave the cases run by run, so a burst of outside load hits all of them alike."""
     for _ in range(runs):
         for case, call, options in cases:
-            case.runs.append(timed_run(call, **options))
+            if "processes" in options:  # ``call`` is then a factory of calls
+                case.runs.append(forked_run(call, **options))
+            else:
+                case.runs.append(timed_run(call, **options))
 
 
 def _meminfo_total_gib() -> float:

@@ -24,7 +24,7 @@ from chinwag.services import apps, conversations, users
 from chinwag.services import messages as message_service
 from chinwag.services.context import Context
 from chinwag.storage import conversations as conv_store
-from chinwag.storage.db import Database
+from chinwag.storage.db import Database, open_database
 
 TARGET_PAGES_PER_S = 2000
 TARGET_P99_MS = 20.0
@@ -128,6 +128,18 @@ def build_cases(
             ctx, app_id, CONVERSATION, page, anchors[i % len(anchors)][1]
         )
 
+    def service_worker() -> Any:  # in a forked process: its own connections
+        worker_ctx = Context(db=open_database(ctx.db.url))
+        return lambda i: message_service.history(
+            worker_ctx, app_id, CONVERSATION, page, anchors[i % len(anchors)][1]
+        )
+
+    def sql_keyset_worker() -> Any:
+        worker_raw = raw.reopen()
+        return lambda i: worker_raw.all(
+            PAGE_SQL, (app_id, CONVERSATION, anchors[i % len(anchors)][0], page)
+        )
+
     def sql_keyset_random(i: int) -> object:
         return raw.all(PAGE_SQL, (app_id, CONVERSATION, anchors[i % len(anchors)][0], page))
 
@@ -147,9 +159,19 @@ def build_cases(
     return [
         (Case("service random page", "service"), service_random, fast),
         (Case("service random page, 2 threads", "service"), service_random, {**fast, "threads": 2}),
+        (
+            Case("service random page, 2 processes", "service"),
+            service_worker,
+            {**fast, "processes": 2},
+        ),
         (Case("service newest page", "service"), service_newest, fast),
         (Case("service oldest page", "service"), service_oldest, fast),
         (Case("sql keyset random page", "peer"), sql_keyset_random, fast),
+        (
+            Case("sql keyset random page, 2 processes", "peer"),
+            sql_keyset_worker,
+            {**fast, "processes": 2},
+        ),
         (Case("sql keyset oldest page", "peer"), sql_keyset_oldest, fast),
         (Case("sql offset random page", "peer"), sql_offset_random, slow),
         (Case("sql offset oldest page", "peer"), sql_offset_oldest, slow),
@@ -159,27 +181,40 @@ def build_cases(
 PEERS = {
     "service random page": "sql keyset random page",
     "service random page, 2 threads": "sql keyset random page",
+    "service random page, 2 processes": "sql keyset random page, 2 processes",
     "service oldest page": "sql keyset oldest page",
     "sql offset random page": "sql keyset random page",
     "sql offset oldest page": "sql keyset oldest page",
 }
 
 
+THROUGHPUT_CASES = {
+    "one_thread": "service random page",
+    "two_threads": "service random page, 2 threads",
+    "two_processes": "service random page, 2 processes",
+}
+
+
 def verdict(cases: dict[str, Case]) -> dict[str, Any]:
+    """Pages/s passes if one way of running the service (one caller, two threads, or two
+    worker processes as a server on two cores would run) reaches the target; p99 is judged on
+    the single caller."""
+    rates = {key: cases[name].rate for key, name in THROUGHPUT_CASES.items()}
+    best = max(rates, key=lambda key: rates[key])
     one = cases["service random page"]
-    two = cases["service random page, 2 threads"]
     newest, oldest = cases["service newest page"], cases["service oldest page"]
     ratio = oldest.p50 / newest.p50
     return {
         "pages_per_s": {
             "target": TARGET_PAGES_PER_S,
-            "one_thread": round(one.rate, 1),
-            "two_threads": round(two.rate, 1),
-            "pass": max(one.rate, two.rate) >= TARGET_PAGES_PER_S,
+            **{key: round(rate, 1) for key, rate in rates.items()},
+            "best": best,
+            "pass": rates[best] >= TARGET_PAGES_PER_S,
         },
         "p99_ms": {
             "target": TARGET_P99_MS,
             "value": round(one.p99, 3),
+            "two_processes": round(cases[THROUGHPUT_CASES["two_processes"]].p99, 3),
             "pass": one.p99 < TARGET_P99_MS,
         },
         "oldest_over_newest_p50": {
@@ -189,6 +224,9 @@ def verdict(cases: dict[str, Case]) -> dict[str, Any]:
             "pass": ratio <= TARGET_OLDEST_OVER_NEWEST,
         },
         "service_over_sql_keyset": round(one.rate / cases["sql keyset random page"].rate, 3),
+        "service_over_sql_keyset_two_processes": round(
+            rates["two_processes"] / cases["sql keyset random page, 2 processes"].rate, 3
+        ),
         "offset_oldest_over_keyset_oldest_p50": round(
             cases["sql offset oldest page"].p50 / cases["sql keyset oldest page"].p50, 1
         ),
@@ -202,7 +240,7 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def measure(db: Database, kind: str, args: argparse.Namespace) -> dict[str, Any]:
     ctx = Context(db=db)
-    raw = RawConnection(db)
+    raw = RawConnection.to(db)
     try:
         started = time.perf_counter()
         seeded = seed(ctx, raw, args.messages, args.page, args.seed)
@@ -237,10 +275,11 @@ def measure(db: Database, kind: str, args: argparse.Namespace) -> dict[str, Any]
         "cases": [c.summary() for c in named.values()],
     }
     v = result["verdict"] = verdict(named)
+    pages = v["pages_per_s"]
     print(
-        f"  pages/s  {v['pages_per_s']['one_thread']:.0f} (1 thread), "
-        f"{v['pages_per_s']['two_threads']:.0f} (2 threads)  target >= {TARGET_PAGES_PER_S}"
-        f"  {'PASS' if v['pages_per_s']['pass'] else 'MISS'}"
+        f"  pages/s  {pages['one_thread']:.0f} (1 thread), {pages['two_threads']:.0f} "
+        f"(2 threads), {pages['two_processes']:.0f} (2 processes)  "
+        f"target >= {TARGET_PAGES_PER_S}  {'PASS' if pages['pass'] else 'MISS'}"
     )
     print(
         f"  p99      {v['p99_ms']['value']:.2f} ms  target < {TARGET_P99_MS} ms"

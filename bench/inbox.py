@@ -230,7 +230,7 @@ def verdict(cases: dict[str, Case]) -> dict[str, Any]:
 
 def measure(db: Database, kind: str, args: argparse.Namespace) -> dict[str, Any]:
     ctx = Context(db=db)
-    raw = RawConnection(db)
+    raw = RawConnection.to(db)
     try:
         started = time.perf_counter()
         seeded = seed(ctx, raw, args.conversations, args.messages_per_conversation, args.seed)

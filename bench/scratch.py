@@ -94,15 +94,24 @@ class MessageFactory:
 class RawConnection:
     """A direct driver connection to the scratch database: bulk loads and the bare-SQL peers."""
 
-    def __init__(self, db: Database) -> None:
-        self.dialect = db.dialect
+    def __init__(self, dialect: str, url: str) -> None:
+        self.dialect = dialect
+        self.url = url
         self._sqlite: sqlite3.Connection | None = None
         self._pg: psycopg.Connection[Any] | None = None
-        if db.dialect == "sqlite":
-            path = db.url[len("sqlite:///") :]
+        if dialect == "sqlite":
+            path = url[len("sqlite:///") :]
             self._sqlite = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         else:
-            self._pg = psycopg.connect(db.url, autocommit=True)
+            self._pg = psycopg.connect(url, autocommit=True)
+
+    @classmethod
+    def to(cls, db: Database) -> RawConnection:
+        return cls(db.dialect, db.url)
+
+    def reopen(self) -> RawConnection:
+        """A new connection to the same database (for a forked worker)."""
+        return RawConnection(self.dialect, self.url)
 
     def insert_messages(self, rows: Iterable[Sequence[Any]]) -> None:
         """Insert message rows (in :data:`MESSAGE_COLUMNS` order) in one transaction."""
