@@ -720,3 +720,119 @@ def test_screenshots(chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab
     admin.page.screenshot(path=str(out / "dashboard.png"), full_page=True)
     for name in ("demo", "inbox", "guest", "chatbox", "popup-phone", "popup", "dashboard"):
         assert (out / f"{name}.png").stat().st_size > 10_000
+
+
+def test_on_message_on_send_message_and_unreads(chinwag: Chinwag, pages: Pages,
+                                                open_tab: Callable[..., Tab]) -> None:
+    conversation = cid()
+    chinwag.user("123456", "Alice")
+    chinwag.user("654321", "Sebastian")
+    chinwag.conversation(conversation, ["123456", "654321"], subject="Hooks")
+    tab = open_tab(pages.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
+        "window.__messages = []; window.__unreads = [];\n"
+        "session.onMessage((m) => window.__messages.push([m.body, m.isByMe, m.senderId,"
+        " m.conversation.id, m.sender && m.sender.name]));\n"
+        "session.unreads.onChange((u) => window.__unreads.push("
+        "u.map((x) => x.conversation.id)));\n"
+        "const chatbox = session.createChatbox({messageField: {placeholder: 'Ask Sebastian'}});\n"
+        "chatbox.onSendMessage((e) => e.message.text.includes('secret')"
+        " ? e.override({cancel: true}) : e.override({text: e.message.text + '!',"
+        " custom: {via: 'hook'}}));\n"
+        f"chatbox.select('{conversation}');\n"
+        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    expect(tab.page.get_by_placeholder("Ask Sebastian")).to_be_visible()
+    tab.say("hello")
+    expect(tab.messages()).to_contain_text("hello!")
+    tab.say("my secret")
+    tab.page.wait_for_timeout(300)
+    expect(tab.messages()).not_to_contain_text("my secret")
+    chinwag.send(conversation, "654321", "from the backend")
+    tab.page.wait_for_function("window.__messages.length >= 2")
+    got = tab.page.evaluate("window.__messages")
+    assert got[0] == ["hello!", True, "123456", conversation, "Alice"]
+    assert got[1] == ["from the backend", False, "654321", conversation, "Sebastian"]
+    stored = chinwag.ok(chinwag.rest.get(f"/v1/{APP_ID}/conversations/{conversation}/messages"))
+    assert [m["text"] for m in stored["data"]] == ["from the backend", "hello!"]
+    assert stored["data"][1]["custom"] == {"via": "hook"}
+    # The chatbox is open and the page visible: what arrives is read at once.
+    tab.page.wait_for_function(
+        f"window.__unreads.length > 0 && !window.__unreads.at(-1).includes('{conversation}')")
+
+
+def test_inbox_on_a_phone_shows_one_pane_at_a_time(chinwag: Chinwag, pages: Pages,
+                                                   open_tab: Callable[..., Tab]) -> None:
+    conversation = cid()
+    me = "phone-" + uuid.uuid4().hex[:6]
+    chinwag.user(me, "Pia")
+    chinwag.user("654321", "Sebastian")
+    chinwag.conversation(conversation, [me, "654321"])
+    chinwag.send(conversation, "654321", "hi on the phone")
+    tab = open_tab(pages.sample(boot(APP_ID, {"id": me, "name": "Pia"}, (
+        "const inbox = session.createInbox();\n"
+        "inbox.mount(document.getElementById('talkjs-container'));"))), width=380, height=700)
+    item = tab.page.get_by_role("button", name="Sebastian, 1 unread")
+    expect(item).to_be_visible()
+    expect(tab.messages()).to_be_hidden()
+    item.click()
+    expect(tab.messages()).to_contain_text("hi on the phone")
+    expect(tab.page.locator(".title")).to_have_text("Sebastian")
+    expect(item).to_be_hidden()
+    tab.page.get_by_role("button", name="Back to conversations").click()
+    expect(tab.page.get_by_role("button", name="Sebastian")).to_be_visible()
+    expect(tab.messages()).to_be_hidden()
+
+
+def test_sessions_reconnect_and_catch_up_after_a_server_restart(
+        tmp_path: Path, pages: Pages, browser: Browser) -> None:
+    """The server stops and starts again on the same port: open chatboxes reconnect, show what
+    was sent meanwhile, and go on live."""
+    port = free_port()
+    env = {**os.environ, "CHINWAG_APP_ID": APP_ID, "CHINWAG_SECRET_KEY": SECRET,
+           "CHINWAG_LOG_LEVEL": "warning", "CHINWAG_WORKER": "off"}
+    cmd = [sys.executable, "-m", "chinwag", "serve", "--port", str(port),
+           "--data-dir", str(tmp_path)]
+    url = f"http://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+    proc = start()
+    context = browser.new_context()
+    try:
+        rest = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {SECRET}"})
+        server = Chinwag(url, rest, tmp_path / "none.log", tmp_path)
+        server.user("123456", "Alice")
+        server.user("654321", "Sebastian")
+        server.conversation("again", ["123456", "654321"], subject="Again")
+        server.send("again", "654321", "before the restart")
+        page = context.new_page()
+        sample = Pages(pages.url, url, pages.html)
+        page.goto(sample.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
+            "const chatbox = session.createChatbox();\nchatbox.select('again');\n"
+            "chatbox.mount(document.getElementById('talkjs-container'));"))))
+        log = page.locator("[role=log]")
+        expect(log).to_contain_text("before the restart")
+        proc.terminate()
+        proc.wait(10)
+        proc = start()
+        server.send("again", "654321", "while Alice was away")
+        expect(log).to_contain_text("while Alice was away", timeout=15_000)
+        server.send("again", "654321", "live again")
+        expect(log).to_contain_text("live again")
+        page.locator("textarea[aria-label=Message]").fill("back online")
+        page.locator("textarea[aria-label=Message]").press("Enter")
+        expect(log).to_contain_text("back online")
+        rest.close()
+    finally:
+        context.close()
+        proc.terminate()
+        proc.wait(10)
