@@ -24,7 +24,9 @@ COOKIE = "chinwag_admin"
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
@@ -71,7 +73,9 @@ class Admin:
         return hmac.new(bytes.fromhex(self.session_key), text.encode(), hashlib.sha256).hexdigest()
 
 
-def prepare(path: str | None, password: str | None, clock: Clock | None = None) -> tuple[Admin, str | None]:
+def prepare(
+    path: str | None, password: str | None, clock: Clock | None = None
+) -> tuple[Admin, str | None]:
     """Load (or create) the admin credential; return it and a new password to print, if made.
 
     ``path`` None keeps everything in memory (tests, embedded use).

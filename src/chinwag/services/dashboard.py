@@ -23,6 +23,8 @@ DEMO_USERS = (
 )
 DEMO_CONVERSATION = "demo-steel-preserve"
 DEMO_SUBJECT = "Beautiful steel preserve for rent!"
+DEMO_GROUP = ["123456", "654321", "456789"]
+DEMO_WELCOME = "Welcome to the demo group. Open it as a guest in another tab to watch it."
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,11 @@ def prepare_demo(ctx: Context, app_id: str | None) -> dict[str, Any]:
     except NotFound:
         conversations.put_conversation(
             ctx, aid, DEMO_CONVERSATION,
-            parse(ConversationPut, {"subject": DEMO_SUBJECT, "participants": ["123456", "654321", "456789"]}),
+            parse(ConversationPut, {"subject": DEMO_SUBJECT, "participants": DEMO_GROUP}),
         )
         messages.send_messages(
             ctx, aid, DEMO_CONVERSATION,
-            parse(MessagesIn, [{"type": "SystemMessage",
-                                "text": "Welcome to the demo group. Open it as a guest in another tab."}]),
+            parse(MessagesIn, [{"type": "SystemMessage", "text": DEMO_WELCOME}]),
         )
     return {
         "appId": aid,

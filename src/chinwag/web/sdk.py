@@ -52,7 +52,9 @@ MODULES = (
 )
 CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
 _IMPORT = re.compile(r'^import\s*\{([^}]*)\}\s*from\s*"([^"]+)";\s*$', re.M)
-_EXPORT = re.compile(r"^export\s+(?:default\s+)?(?:async\s+)?(?:class|function\*?|const|let)\s+(\w+)", re.M)
+_EXPORT = re.compile(
+    r"^export\s+(?:default\s+)?(?:async\s+)?(?:class|function\*?|const|let)\s+(\w+)", re.M
+)
 _EXPORT_LIST = re.compile(r"^export\s*\{([^}]*)\};?\s*$", re.M)
 
 
@@ -90,11 +92,14 @@ def classic_bundle() -> str:
     parts = [
         "/* Chinwag browser SDK: the Talk global. Source: the ES modules under /sdk/. */\n",
         "(function () {\n'use strict';\n",
-        "const scriptUrl = (document.currentScript && document.currentScript.src) || location.href;\n",
+        "const scriptUrl = (document.currentScript && document.currentScript.src)"
+        " || location.href;\n",
         "const modules = {};\n",
     ]
     parts += [_pack_module(name, _static(f"sdk/{name}")) for name in MODULES]
-    parts.append('window.Talk = Object.assign(window.Talk || {}, modules["index.js"].Talk);\n})();\n')
+    parts.append(
+        'window.Talk = Object.assign(window.Talk || {}, modules["index.js"].Talk);\n})();\n'
+    )
     return "".join(parts)
 
 
