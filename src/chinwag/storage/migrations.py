@@ -196,6 +196,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX audit_log_conversation ON audit_log(app_id, conversation_id, id)",
         ],
     ),
+    (
+        4,
+        "notification channels per app and role; one pending batch per user and conversation",
+        [
+            # JSON {"email": bool, "sms": bool, "roles": {role: {"email"?: bool, "sms"?: bool}}}
+            """CREATE TABLE notification_settings (
+                app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+                settings TEXT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )""",
+            """CREATE UNIQUE INDEX outbox_one_pending_batch
+                ON outbox(app_id, conversation_id, user_id)
+                WHERE kind = 'notification' AND status = 'pending'""",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
