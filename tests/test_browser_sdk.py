@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -589,6 +590,25 @@ def test_identity_verification_refuses_a_forged_session(
         expect(real.page.locator(".title")).to_have_text("Verified")
         real.say("signed and sent")
         expect(real.messages()).to_contain_text("signed and sent")
+        # A user token (JWT) from a tokenFetcher works; an expired one is refused.
+        claims = {"tokenType": "user", "iss": APP_ID, "sub": "123456"}
+        fresh = jwt.encode({**claims, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
+        stale = jwt.encode({**claims, "exp": int(time.time()) - 10}, SECRET, algorithm="HS256")
+        fetched = open_tab(pages.sample(
+            "await Talk.ready;\n"
+            "const me = new Talk.User('123456');\n"
+            f"const session = new Talk.Session({{appId: '{APP_ID}', me,"
+            f" tokenFetcher: async () => '{fresh}'}});\n"
+            "const chatbox = session.createChatbox();\n"
+            f"chatbox.select('{conversation}');\n"
+            "chatbox.mount(document.getElementById('talkjs-container'));"))
+        expect(fetched.messages()).to_contain_text("signed and sent")
+        expired = open_tab(pages.sample(boot(APP_ID, "123456", (
+            "window.__ready = await session.ready.then(() => 'ok', (e) => e.message);"),
+            token=stale)))
+        expired.wait_done()
+        refusal = expired.page.evaluate("window.__ready")
+        assert refusal.startswith("UNAUTHORIZED: the token has expired")
     finally:
         chinwag.settings(identityVerification=False)
 

@@ -9,9 +9,12 @@ const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 
 export class Connection extends Emitter {
   /** `urlFor()` returns the socket URL (it may change, e.g. when a token is refreshed). */
-  constructor(urlFor, { WebSocketImpl = globalThis.WebSocket } = {}) {
+  /** `refresh()` (optional) is asked for new credentials when the server refuses a reconnect;
+   * it resolves to whether it got some. */
+  constructor(urlFor, { WebSocketImpl = globalThis.WebSocket, refresh = null } = {}) {
     super();
     this._urlFor = urlFor;
+    this._refresh = refresh;
     this._WebSocket = WebSocketImpl;
     this._socket = null;
     this._seq = 0;
@@ -37,7 +40,7 @@ export class Connection extends Emitter {
 
   /** Send one request; resolves with the body of a 2xx answer, rejects with a ChinwagError. */
   request(method, path, data) {
-    if (this._closed) return Promise.reject(new ChinwagError(0, { errorCode: "SESSION_DESTROYED", reasons: ["the session was destroyed"] }));
+    if (this._closed) return Promise.reject(this._error || new ChinwagError(0, { errorCode: "SESSION_DESTROYED", reasons: ["the session was destroyed"] }));
     return new Promise((resolve, reject) => {
       const seq = this._seq++;
       const frame = data === undefined ? [seq, method, path] : [seq, method, path, data];
@@ -69,6 +72,7 @@ export class Connection extends Emitter {
     let opened = false;
     socket.onopen = () => {
       opened = true;
+      this._refreshing = false;
       this._failures = 0;
       this.state = "open";
       const again = this._everOpened;
@@ -85,18 +89,15 @@ export class Connection extends Emitter {
       this._socket = null;
       if (this._closed) return;
       const refused = event.code >= 4400 && event.code < 4500 && event.code !== 4429;
+      if (refused && event.code === 4401 && this._everOpened && this._refresh && !this._refreshing) {
+        // A token expired while away: fetch a new one and try once more.
+        this._refreshing = true;
+        this._failAll(new ChinwagError(0, { errorCode: "CONNECTION_LOST", reasons: ["reconnecting with new credentials"] }));
+        Promise.resolve(this._refresh()).then((ok) => (ok ? this._connect() : this._fatal(event)), () => this._fatal(event));
+        return;
+      }
       if (refused || (!opened && !this._everOpened && this._failures >= 2)) {
-        // The server refused this session (4000 + HTTP status, reason "CODE: why"): final.
-        const [code, ...why] = (event.reason || "").split(": ");
-        const error = new ChinwagError(refused ? event.code - 4000 : 0, {
-          errorCode: refused && code ? code : "CONNECTION_FAILED",
-          reasons: [why.join(": ") || `could not open the realtime connection (close code ${event.code})`],
-        });
-        this._closed = true;
-        this.state = "closed";
-        this._failAll(error);
-        if (!this._everOpened || refused) this._firstOpen.reject(error);
-        this.emit("closed", error);
+        this._fatal(event);
         return;
       }
       // Requests in flight may or may not have run: fail them, the caller decides to retry.
@@ -107,6 +108,22 @@ export class Connection extends Emitter {
       this._failures += 1;
       this._timer = setTimeout(() => this._connect(), base / 2 + Math.random() * base);
     };
+  }
+
+  /** The server refused this session (4000 + HTTP status, reason "CODE: why"): final. */
+  _fatal(event) {
+    const refused = event.code >= 4400 && event.code < 4500;
+    const [code, ...why] = (event.reason || "").split(": ");
+    const error = new ChinwagError(refused ? event.code - 4000 : 0, {
+      errorCode: refused && code ? code : "CONNECTION_FAILED",
+      reasons: [why.join(": ") || `could not open the realtime connection (close code ${event.code})`],
+    });
+    this._closed = true;
+    this._error = error;
+    this.state = "closed";
+    this._failAll(error);
+    this._firstOpen.reject(error);
+    this.emit("closed", error);
   }
 
   _send(frame) {

@@ -38,7 +38,9 @@ export class Session extends Emitter {
     this._conversations = new MyConversations(this);
     this._conversations.subscribe("change", (list) => this._followList(list));
     this.unreads = new Unreads(this._conversations);
-    this._connection = new Connection(() => this._socketUrl());
+    this._connection = new Connection(() => this._socketUrl(), {
+      refresh: this._tokenFetcher ? async () => { this._token = await this._tokenFetcher(); return !!this._token; } : null,
+    });
     this._remote = new Remote(this._connection);
     this._connection.subscribe("event", (raw) => this._onEvent(raw));
     this._connection.subscribe("reconnected", () => this._resume());
@@ -208,10 +210,6 @@ export class Session extends Emitter {
   async _onEvent(raw) {
     const event = normalizeEvent(raw);
     if (!event) return;
-    if (event.type === "session.expired" && this._tokenFetcher) {
-      this._token = await this._tokenFetcher();
-      return;
-    }
     if (event.type === "resync") {
       this._resume();
       return;
