@@ -7,6 +7,7 @@ import pytest
 from chinwag.domain.access import Access, Membership
 from chinwag.domain.notify import (
     Candidate,
+    Channels,
     Incoming,
     Pending,
     backoff_ms,
@@ -15,6 +16,7 @@ from chinwag.domain.notify import (
     recipients,
     sms_channels,
     still_unread,
+    usable_channels,
     valid_email,
     valid_phone,
 )
@@ -145,3 +147,21 @@ def test_backoff_doubles_up_to_a_cap() -> None:
         10_000,
         10_000,
     ]
+
+
+def test_channel_switches_fall_back_from_role_to_app() -> None:
+    channels = Channels.from_json(
+        {"email": True, "sms": False, "roles": {"vip": {"sms": True}, "quiet": {"email": False}}}
+    )
+    assert channels.for_role(None) == (True, False)
+    assert channels.for_role("vip") == (True, True)
+    assert channels.for_role("quiet") == (False, False)
+    assert Channels.from_json(channels.to_json()) == channels
+    assert usable_channels(channels, "vip", ["a@example.com"], ["+15551234567"]) == (
+        ["a@example.com"],
+        ["+15551234567"],
+    )
+    assert usable_channels(channels, None, ["a@example.com"], ["+15551234567"]) == (
+        ["a@example.com"],
+        [],
+    )

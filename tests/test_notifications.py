@@ -296,3 +296,49 @@ def test_permanent_refusal_fails_without_retry(
     assert statuses(nctx, "email") == [("alice@example.com", "failed")]
     assert statuses(nctx, "sms") == [("+15550001111", "failed")]
     assert len(sms_server.received()) == 1
+
+
+def test_channel_switches_per_app_and_role(
+    nctx: Context,
+    napi: Api,
+    clock: FakeClock,
+    smtp_server: SmtpServer,
+    sms_server: HttpRecorder,
+) -> None:
+    assert napi.ok(napi.get("/notifications/settings")) == {"email": True, "sms": True, "roles": {}}
+    body = {"sms": False, "roles": {"vip": {"sms": True}, "muted": {"email": False}}}
+    expected = {
+        "email": True,
+        "sms": False,
+        "roles": {"vip": {"sms": True}, "muted": {"email": False}},
+    }
+    assert napi.ok(napi.put("/notifications/settings", body)) == expected
+    assert napi.ok(napi.get("/notifications/settings")) == expected
+    for bad in (
+        {"sms": "no"},
+        {"roles": {"vip": {"push": True}}},
+        {"extra": 1},
+        {"roles": {"": {}}},
+    ):
+        assert napi.put("/notifications/settings", bad).status_code == 400, bad
+    users(
+        napi,
+        alice={"email": "alice@example.com", "phone": "+15550001111"},  # role default: email only
+        vic={"role": "vip", "email": "vic@example.com", "phone": "+15550002222"},
+        mo={"role": "muted", "email": "mo@example.com"},  # no channel left: no batch at all
+        bob={},
+    )
+    napi.ok(napi.put("/conversations/c", {"participants": ["alice", "vic", "mo", "bob"]}))
+    say(napi, "c", "bob", "hi all")
+    clock.advance(DELAY * 1000)
+    worker = make_worker(nctx.db, clock, smtp_server, sms_server)
+    try:
+        worker.drain()
+    finally:
+        worker.close()
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.mails) == [
+        "alice@example.com",
+        "vic@example.com",
+    ]
+    assert [r.form()["To"] for r in sms_server.received()] == ["+15550002222"]
+    assert statuses(nctx, "notification") == [("alice", "sent"), ("vic", "sent")]

@@ -150,3 +150,54 @@ def still_unread(
 def backoff_ms(attempts: int, base_ms: int = 10_000, cap_ms: int = 3_600_000) -> int:
     """Wait before retry number ``attempts`` (1-based): base, 2x, 4x ... up to the cap."""
     return int(min(cap_ms, base_ms * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Channels:
+    """Which channels an app uses: app-wide switches, overridden per user role.
+
+    ``roles`` maps a role name (``"default"`` for users without one) to ``{"email"?, "sms"?}``;
+    a switch a role does not name falls back to the app-wide one.
+    """
+
+    email: bool = True
+    sms: bool = True
+    roles: tuple[tuple[str, bool | None, bool | None], ...] = ()
+
+    def for_role(self, role: str | None) -> tuple[bool, bool]:
+        for name, email, sms in self.roles:
+            if name == (role or "default"):
+                return (self.email if email is None else email, self.sms if sms is None else sms)
+        return self.email, self.sms
+
+    def to_json(self) -> dict[str, object]:
+        roles: dict[str, dict[str, bool]] = {}
+        for name, email, sms in self.roles:
+            entry = roles.setdefault(name, {})
+            if email is not None:
+                entry["email"] = email
+            if sms is not None:
+                entry["sms"] = sms
+        return {"email": self.email, "sms": self.sms, "roles": roles}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object] | None) -> Channels:
+        if not data:
+            return cls()
+        roles = data.get("roles") or {}
+        assert isinstance(roles, dict)
+        return cls(
+            email=bool(data.get("email", True)),
+            sms=bool(data.get("sms", True)),
+            roles=tuple(
+                (str(name), sw.get("email"), sw.get("sms")) for name, sw in sorted(roles.items())
+            ),
+        )
+
+
+def usable_channels(
+    channels: Channels, role: str | None, emails: Iterable[str] | None, phones: Iterable[str] | None
+) -> tuple[list[str], list[str]]:
+    """The addresses and numbers to notify a user with this role at."""
+    email_on, sms_on = channels.for_role(role)
+    return (email_channels(emails) if email_on else [], sms_channels(phones) if sms_on else [])

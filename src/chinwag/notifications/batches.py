@@ -14,6 +14,7 @@ from chinwag.domain import notify as rules
 from chinwag.notifications.enqueue import enqueue_webhook
 from chinwag.notifications.presence import Presence
 from chinwag.serialize import participant_detail_json
+from chinwag.storage import notification_settings as channel_store
 from chinwag.storage import outbox
 from chinwag.storage import participants as part_store
 from chinwag.storage import users as user_store
@@ -36,7 +37,9 @@ def evaluate(tx: Tx, item: OutboxItem, now: int, presence: Presence, link_templa
     user = user_store.get_user(tx, app_id, user_id)
     if participant is None or user is None:
         return cancel("no longer a participant")
-    emails, phones = rules.email_channels(user.email), rules.sms_channels(user.phone)
+    emails, phones = rules.usable_channels(
+        channel_store.get(tx, app_id), user.role, user.email, user.phone
+    )
     candidate = rules.Candidate(
         user_id, participant.membership, participant.notify, bool(emails or phones)
     )

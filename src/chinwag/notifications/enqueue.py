@@ -18,6 +18,7 @@ from chinwag import ids
 from chinwag.domain import notify as rules
 from chinwag.services.context import Unit
 from chinwag.services.events import Event
+from chinwag.storage import notification_settings as channel_store
 from chinwag.storage import outbox
 from chinwag.storage import participants as part_store
 from chinwag.storage import users as user_store
@@ -94,10 +95,11 @@ def _notifications(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
         return
     app = get_app(tx, app_id)
     delay_ms = (app.settings.notificationDelaySeconds if app else 60) * 1000
+    channels = channel_store.get(tx, app_id)
     for conversation_id, created in stored.items():
         incoming = [(e.data["message"], _incoming(e)) for e in created]
         if any(rules.may_notify(i) for _, i in incoming):  # guests' messages skip the lookup
-            candidates = _candidates(tx, app_id, conversation_id)
+            candidates = _candidates(tx, app_id, conversation_id, channels)
             for message, i in incoming:
                 for user_id in rules.recipients(i, candidates):
                     _add_to_batch(tx, app_id, conversation_id, user_id, message, now, delay_ms)
@@ -115,7 +117,9 @@ def _incoming(event: Event) -> rules.Incoming:
     )
 
 
-def _candidates(tx: Tx, app_id: str, conversation_id: str) -> list[rules.Candidate]:
+def _candidates(
+    tx: Tx, app_id: str, conversation_id: str, channels: rules.Channels
+) -> list[rules.Candidate]:
     members = [
         p
         for p in part_store.list_participants(tx, app_id, conversation_id)
@@ -125,8 +129,8 @@ def _candidates(tx: Tx, app_id: str, conversation_id: str) -> list[rules.Candida
     out = []
     for p in members:
         user = users.get(p.user_id)
-        has_channel = user is not None and bool(
-            rules.email_channels(user.email) or rules.sms_channels(user.phone)
+        has_channel = user is not None and any(
+            rules.usable_channels(channels, user.role, user.email, user.phone)
         )
         out.append(rules.Candidate(p.user_id, p.membership, p.notify, has_channel))
     return out

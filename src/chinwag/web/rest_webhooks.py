@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import Field, StringConstraints
 
+from chinwag.notifications import channels
 from chinwag.schemas import Strict
 from chinwag.web.deps import AuthedApp, Ctx
 from chinwag.webhooks import service
@@ -24,6 +25,22 @@ class WebhookIn(Strict):
     url: HookUrl
     events: Annotated[list[EventName], Field(max_length=50)] | None = None
     enabled: bool = True
+
+
+class ChannelSwitch(Strict):
+    email: bool | None = None
+    sms: bool | None = None
+
+
+RoleName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class ChannelsIn(Strict):
+    email: bool = True
+    sms: bool = True
+    roles: Annotated[dict[RoleName, ChannelSwitch], Field(max_length=100)] = Field(
+        default_factory=dict
+    )
 
 
 class WebhookPatch(Strict):
@@ -71,3 +88,14 @@ def list_deliveries(
 @router.get("/notifications", summary="Notification batches, emails and SMS, newest first")
 def list_notifications(ctx: Ctx, app: AuthedApp, limit: LogLimit = 50) -> dict[str, Any]:
     return {"data": [notification_json(i) for i in service.notification_log(ctx, app.id, limit)]}
+
+
+@router.get("/notifications/settings", summary="Email and SMS switches, app-wide and per role")
+def get_notification_settings(ctx: Ctx, app: AuthedApp) -> dict[str, Any]:
+    return channels.get_channels(ctx, app.id).to_json()
+
+
+@router.put("/notifications/settings", summary="Replace the email and SMS switches")
+def put_notification_settings(ctx: Ctx, app: AuthedApp, body: ChannelsIn) -> dict[str, Any]:
+    roles = {name: (sw.email, sw.sms) for name, sw in body.roles.items()}
+    return channels.set_channels(ctx, app.id, body.email, body.sms, roles).to_json()
