@@ -342,3 +342,44 @@ def test_channel_switches_per_app_and_role(
     ]
     assert [r.form()["To"] for r in sms_server.received()] == ["+15550002222"]
     assert statuses(nctx, "notification") == [("alice", "sent"), ("vic", "sent")]
+
+
+class FlakyPresence:
+    """Fails the first time it is asked (a realtime hub hiccup), then says nobody is viewing."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def is_viewing(self, app_id: str, user_id: str, conversation_id: str) -> bool:
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionError("hub unavailable")
+        return False
+
+
+def test_a_batch_whose_evaluation_fails_is_retried_beside_a_newer_batch(
+    nctx: Context,
+    napi: Api,
+    clock: FakeClock,
+    smtp_server: SmtpServer,
+) -> None:
+    users(napi, alice={"email": "alice@example.com"}, bob={})
+    napi.ok(napi.put("/conversations/c", {"participants": ["alice", "bob"]}))
+    say(napi, "c", "bob", "one")
+    clock.advance(DELAY * 1000)
+    worker = make_worker(nctx.db, clock, smtp_server)
+    worker.presence = FlakyPresence()
+    try:
+        worker.drain()  # the evaluation fails: the batch waits, still claimed, for a retry
+        say(napi, "c", "bob", "two")  # a newer batch starts beside it
+        assert statuses(nctx, "notification") == [("alice", "pending"), ("alice", "sending")]
+        clock.advance(10_000)
+        worker.drain()
+        assert [m.part("plain").count("Bob:") for m in smtp_server.mails] == [1]
+        clock.advance(DELAY * 1000)
+        worker.drain()
+    finally:
+        worker.close()
+    texts = [m.part("plain") for m in smtp_server.mails]
+    assert len(texts) == 2 and "one" in texts[0] and "two" in texts[1]
+    assert statuses(nctx, "notification") == [("alice", "sent"), ("alice", "sent")]

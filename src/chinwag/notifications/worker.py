@@ -252,7 +252,15 @@ class Worker:
                 outbox.finish(tx, item.id, "failed", now, code, error)
                 log.warning("%s %s failed for good: %s", item.kind, item.id, error)
             else:
-                outbox.retry(tx, item.id, now + backoff_ms(item.attempts), now, code, error)
+                outbox.retry(
+                    tx,
+                    item.id,
+                    now + backoff_ms(item.attempts),
+                    now,
+                    code,
+                    error,
+                    keep_claimed=item.kind == "notification",
+                )
                 log.info(
                     "%s %s: attempt %d failed (%s), will retry",
                     item.kind,

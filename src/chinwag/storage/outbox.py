@@ -263,13 +263,24 @@ def finish(
 
 
 def retry(
-    tx: Tx, item_id: str, due_at: int, now: int, last_status: int | None, error: str | None
+    tx: Tx,
+    item_id: str,
+    due_at: int,
+    now: int,
+    last_status: int | None,
+    error: str | None,
+    keep_claimed: bool = False,
 ) -> None:
+    """Try again at ``due_at``. ``keep_claimed`` (notification batches) leaves the row
+    ``sending`` with a lease that ends then, so a newer pending batch of the same user and
+    conversation (at most one may be pending) is not in the way; the row is claimed again when
+    that lease runs out."""
+    status = "sending" if keep_claimed else "pending"
     tx.execute(
-        "UPDATE outbox SET status = 'pending', in_flight = 0, lease_owner = NULL, "
-        "lease_until = NULL, due_at = ?, last_status = ?, last_error = ?, updated_at = ? "
+        "UPDATE outbox SET status = ?, in_flight = 0, lease_owner = NULL, "
+        "lease_until = ?, due_at = ?, last_status = ?, last_error = ?, updated_at = ? "
         "WHERE id = ?",
-        (due_at, last_status, error, now, item_id),
+        (status, due_at if keep_claimed else None, due_at, last_status, error, now, item_id),
     )
 
 
