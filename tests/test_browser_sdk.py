@@ -737,6 +737,7 @@ def test_screenshots(chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab
     admin.page.get_by_label("Admin password").fill(ADMIN_PASSWORD)
     admin.page.get_by_role("button", name="Sign in").click()
     expect(admin.page.get_by_text("Security settings")).to_be_visible()
+    expect(admin.page.locator("#app-id")).to_have_text(app)  # signing in kept the app
     admin.page.screenshot(path=str(out / "dashboard.png"), full_page=True)
     for name in ("demo", "inbox", "guest", "chatbox", "popup-phone", "popup", "dashboard"):
         assert (out / f"{name}.png").stat().st_size > 10_000

@@ -68,9 +68,9 @@ def _message(title: str, text: str, status: int) -> HTMLResponse:
     return _page(title, body, status)
 
 
-def _login_page(error: str = "", status: int = 200) -> HTMLResponse:
+def _login_page(error: str = "", status: int = 200, app_id: str = "") -> HTMLResponse:
     note = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
-    return _page("Sign in", _template("login.html", note=note), status)
+    return _page("Sign in", _template("login.html", note=note, app=escape(app_id)), status)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -80,10 +80,10 @@ async def _form(request: Request) -> dict[str, str]:
 
 @router.get("")
 def home(request: Request) -> Response:
-    if not _signed_in(request):
-        return _login_page()
-    ctx = request.app.state.ctx
     app_id = request.query_params.get("app")
+    if not _signed_in(request):
+        return _login_page(app_id=app_id or "")
+    ctx = request.app.state.ctx
     try:
         overview = dashboard.overview(
             ctx, app_id, PAGE, request.query_params.get("usersAfter"),
@@ -108,9 +108,11 @@ async def login(request: Request) -> Response:
         return _login_page("The dashboard is not configured on this server.", 503)
     form = await _form(request)
     cookie = admin.login(form.get("password", ""))
+    app_id = form.get("app", "")
     if cookie is None:
-        return _login_page("That password is not right.", 401)
-    response = RedirectResponse("/dashboard", status_code=303)
+        return _login_page("That password is not right.", 401, app_id)
+    target = f"/dashboard?{urlencode({'app': app_id})}" if app_id else "/dashboard"
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, cookie, max_age=admin_service.SESSION_SECONDS, httponly=True,
                         samesite="strict", path="/dashboard")
     return response

@@ -34,7 +34,9 @@ export class ConversationView {
     this.closeButton = closable ? h("button", { class: "icon-button", type: "button", "aria-label": "Close chat", html: ICONS.close, onclick: () => box.hide() }) : null;
     this.header = h("header", { class: "header" }, this.backButton, this.headerAvatar, h("div", { class: "titles" }, this.title, this.subtitle), this.guestBadge, this.closeButton);
     if (this.options.showChatHeader === false) this.header.hidden = true;
-    this.list = h("div", { class: "messages", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Messages", tabindex: "0" });
+    // The list is re-rendered as a whole; new messages are announced through `announce` instead.
+    this.list = h("div", { class: "messages", role: "log", "aria-live": "off", "aria-label": "Messages", tabindex: "0" });
+    this.announce = h("div", { class: "sr", "aria-live": "polite" });
     this._stick = true; // keep the newest message in view while the user is at the bottom
     this.list.addEventListener("scroll", () => {
       this._stick = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
@@ -69,7 +71,7 @@ export class ConversationView {
     });
     this.readonly = h("div", { class: "readonly", hidden: true });
     this.status = h("div", { class: "sr", role: "status" });
-    this.el = h("section", { class: "chat", "aria-label": "Chat" }, this.header, this.list, this.typing, this.form, this.readonly, this.status);
+    this.el = h("section", { class: "chat", "aria-label": "Chat" }, this.header, this.list, this.typing, this.form, this.readonly, this.status, this.announce);
     this.fieldVisible = field.visible !== false;
     this._onVisible = () => this._markRead();
     document.addEventListener("visibilitychange", this._onVisible);
@@ -147,6 +149,10 @@ export class ConversationView {
     this._renderTyping();
     this._renderMessages(change);
     if (change.reset || (change.added && change.added.senderId !== this.session.me.id)) this._markRead();
+    if (change.added && change.added.senderId !== this.session.me.id) {
+      const who = change.added.senderId ? this.session.userName(change.added.senderId) : "System";
+      this.announce.textContent = `${who}: ${change.added.text}`;
+    }
   }
 
   _participants() {
