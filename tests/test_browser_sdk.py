@@ -540,6 +540,17 @@ def test_guest_access_disappears_when_browser_sync_is_disallowed_in_the_dashboar
     admin = open_tab(f"{chinwag.url}/dashboard")
     admin.page.get_by_label("Admin password").fill(ADMIN_PASSWORD)
     admin.page.get_by_role("button", name="Sign in").click()
+    # Supervisor inspection: any conversation, opened live as a guest from the dashboard.
+    admin.page.goto(f"{chinwag.url}/dashboard/conversations/{conversation}?app={APP_ID}")
+    expect(admin.page.locator(".transcript")).to_contain_text("visible to guests")
+    live = admin.page.locator("#live")
+    expect(live.locator(".badge-guest")).to_be_visible()
+    expect(live.locator("[role=log]")).to_contain_text("visible to guests")
+    expect(live.locator(".subtitle")).to_have_text("Alice")
+    admin.page.locator("textarea[aria-label=Message]").fill("Supervisor checking in")
+    admin.page.locator("textarea[aria-label=Message]").press("Enter")
+    expect(wanda.messages()).to_contain_text("Supervisor checking in")
+    admin.page.goto(f"{chinwag.url}/dashboard?app={APP_ID}")
     box = admin.page.get_by_label("Disallow user synchronization via the browser")
     expect(box).not_to_be_checked()
     expect(admin.page.locator("[data-for=disallowUserSync]")).to_be_visible()
@@ -857,3 +868,31 @@ def test_sessions_reconnect_and_catch_up_after_a_server_restart(
         context.close()
         proc.terminate()
         proc.wait(10)
+
+
+def test_read_only_guests_and_theming(chinwag: Chinwag, pages: Pages,
+                                      open_tab: Callable[..., Tab]) -> None:
+    """guestAccess "Read" (a Chinwag extension): guests follow live but get no field; the
+    page themes the UI with CSS custom properties."""
+    conversation = cid()
+    chinwag.user("123456", "Alice")
+    chinwag.conversation(conversation, ["123456"], subject="Broadcast", guestAccess="Read")
+    chinwag.send(conversation, "123456", "announcement one")
+    viewer = {"id": "viewer-" + uuid.uuid4().hex[:6], "name": "Vic"}
+    theme = "<style>:root { --chinwag-accent: rgb(15, 118, 110); }</style>"
+    tab = open_tab(pages.add(CONTAINER + '<script type="module">' + boot(APP_ID, viewer, (
+        "const chatbox = session.createChatbox();\n"
+        f"chatbox.select('{conversation}', {{asGuest: true}});\n"
+        "chatbox.mount(document.getElementById('talkjs-container'));")) + "</script>", head=theme))
+    expect(tab.messages()).to_contain_text("announcement one")
+    expect(tab.field()).to_be_hidden()
+    expect(tab.page.locator(".readonly")).to_contain_text("as a guest (read only)")
+    chinwag.send(conversation, "123456", "announcement two")
+    expect(tab.messages()).to_contain_text("announcement two")
+    badge = tab.page.locator(".badge-guest")
+    expect(badge).to_have_css("color", "rgb(15, 118, 110)")
+    # Opened for writing: the open view gets its field.
+    chinwag.ok(chinwag.rest.put(f"/v1/{APP_ID}/conversations/{conversation}",
+                                json={"guestAccess": "ReadWrite"}))
+    expect(tab.field()).to_be_visible()
+    expect(tab.page.locator("button.send")).to_have_css("background-color", "rgb(15, 118, 110)")
