@@ -1,0 +1,343 @@
+"""Super group fan-out (BRIEF section 7): N guests watch one conversation; messages are sent at a
+steady rate; every delivery is timed from publish to receive. Chinwag (``chinwag serve``, SQLite,
+in-process bus, each message persisted once) and a bare ``websockets`` broadcast server
+(``bench/fanout_peer.py``) run side by side in one run, each on its own core, with the load
+generator pinned to the other core and its CPU use reported.
+
+    python -m bench.fanout                       # 10,000 guests, 10/20/30 messages a second
+    python -m bench.fanout --clients 2000 --rates 20 --duration 5
+
+Results: a table on stdout and ``bench/results/fanout.json``; figures in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.fanout_client import Client, Stats, open_client
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SERVER_CPU, CLIENT_CPU = 0, 1
+HOST = "127.0.0.1"
+PAD = 480  # extra text so the peer broadcasts frames as large as Chinwag's events
+
+
+@dataclass
+class Result:
+    server: str
+    clients: int
+    rate: float
+    sent: int
+    expected: int
+    delivered: int
+    missed: int
+    duplicates: int
+    deliveries_per_s: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    generator_cpu: float
+    frame_bytes: int
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(len(ordered) * q / 100 + 0.5) - 1))]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+PIN = True  # off in the smoke test, which must not pin the test process
+
+
+def _pinned(cpu: int) -> Any:
+    def pin() -> None:
+        if PIN and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {cpu})
+
+    return pin
+
+
+def _wait_http(port: int, proc: subprocess.Popen[bytes], path: str = "/healthz") -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the server exited")
+        try:
+            httpx.get(f"http://{HOST}:{port}{path}", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+class Chinwag:
+    name = "chinwag"
+
+    def __init__(self, tmp: str) -> None:
+        self.port = _free_port()
+        self.app_id = "tbench" + uuid.uuid4().hex[:6]
+        self.secret = "sk_bench_" + uuid.uuid4().hex
+        env = {
+            **os.environ,
+            "CHINWAG_DATA_DIR": tmp,
+            "CHINWAG_DATABASE_URL": f"sqlite:///{tmp}/fanout.db",
+            "CHINWAG_BROKER_URL": "memory://",
+            "CHINWAG_APP_ID": self.app_id,
+            "CHINWAG_SECRET_KEY": self.secret,
+            "CHINWAG_LOG_LEVEL": "warning",
+            "CHINWAG_WORKER": "off",
+            "CHINWAG_PORT": str(self.port),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, *os.environ.get("FANOUT_SERVER_CMD", "-m chinwag serve").split()],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            preexec_fn=_pinned(SERVER_CPU),
+        )
+        _wait_http(self.port, self.proc)
+        api = f"http://{HOST}:{self.port}/v1/{self.app_id}"
+        auth = {"Authorization": f"Bearer {self.secret}"}
+        httpx.put(f"{api}/users/host", json={"name": "Host"}, headers=auth).raise_for_status()
+        httpx.put(
+            f"{api}/conversations/big", json={"participants": ["host"]}, headers=auth
+        ).raise_for_status()
+
+    def path(self, user: str) -> str:
+        return f"/v1/{self.app_id}/realtime/{user}"
+
+    async def join(self, stats: Stats, i: int, ack: bool) -> Client:
+        def on_text(c: Client, payload: bytes) -> None:
+            if payload.startswith(b"[0,200"):
+                c.joined.set_result(None)  # type: ignore[attr-defined]
+                return
+            stats.seen(payload)
+            if ack and b'"PUBLISH"' in payload[:24]:
+                c.send(f'[{payload[1 : payload.index(b",")].decode()},"ACK"]')
+
+        c = await open_client(HOST, self.port, self.path(f"guest-{i}"), on_text)
+        c.joined = asyncio.get_running_loop().create_future()  # type: ignore[attr-defined]
+        c.send('[0,"SUBSCRIBE","me/conversations/big",{"asGuest":true}]')
+        await c.joined  # type: ignore[attr-defined]
+        return c
+
+    async def publisher(self) -> tuple[Client, Any]:
+        seq = iter(range(1, 10**9))
+        c = await open_client(HOST, self.port, self.path("host"), lambda c, p: None)
+
+        def send(index: int) -> None:
+            text = f"t:{time.time():.6f}|{index}|"
+            c.send(f'[{next(seq)},"POST","me/conversations/big/messages",{{"text":"{text}"}}]')
+
+        return c, send
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+class Peer:
+    name = "websockets-broadcast"
+
+    def __init__(self, tmp: str) -> None:
+        self.port = _free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.fanout_peer", str(self.port)],
+            stdout=subprocess.PIPE,
+            preexec_fn=_pinned(SERVER_CPU),
+        )
+        assert self.proc.stdout is not None
+        self.proc.stdout.readline()
+
+    async def join(self, stats: Stats, i: int, ack: bool) -> Client:
+        return await open_client(HOST, self.port, "/", lambda c, p: stats.seen(p))
+
+    async def publisher(self) -> tuple[Client, Any]:
+        c = await open_client(HOST, self.port, "/", lambda c, p: None)
+        pad = "x" * PAD
+
+        def send(index: int) -> None:
+            c.send(f"t:{time.time():.6f}|{index}|{pad}")
+
+        return c, send
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+async def _run(
+    server: Any, clients: int, rates: list[float], duration: float, ack: bool
+) -> list[Result]:
+    results = []
+    holder: dict[str, Stats] = {}
+
+    class Proxy:  # every client reports to the current run's stats
+        def seen(self, payload: bytes) -> None:
+            holder["s"].seen(payload)
+
+    holder["s"] = Stats(0)
+    sem = asyncio.Semaphore(200)
+    conns: list[Client] = []
+
+    async def join(i: int) -> None:
+        async with sem:
+            conns.append(await server.join(Proxy(), i, ack))
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(join(i) for i in range(clients)))
+    print(f"  {server.name}: {clients} clients joined in {time.monotonic() - t0:.1f} s", flush=True)
+    pub, send = await server.publisher()
+    frame_bytes = 0
+    for rate in rates:
+        messages = max(1, int(rate * duration))
+        stats = holder["s"] = Stats(messages)
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        start = time.monotonic()
+        for i in range(messages):
+            send(i)
+            target = start + (i + 1) / rate
+            await asyncio.sleep(max(0.0, target - time.monotonic()))
+        sent_at_end = time.time()
+        expected = messages * clients
+        # Late is not lost: wait until deliveries stop coming for 5 s (at most 60 s).
+        deadline, last, quiet = time.monotonic() + 60, -1, time.monotonic()
+        while time.monotonic() < deadline:
+            got = sum(stats.per_message)
+            if got >= expected:
+                break
+            if got != last:
+                last, quiet = got, time.monotonic()
+            elif time.monotonic() - quiet > 5:
+                break
+            await asyncio.sleep(0.05)
+        cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0)
+        delivered = sum(stats.per_message)
+        span = max(stats.last_receive, sent_at_end) - (sent_at_end - (messages - 1) / rate)
+        over = sum(max(0, n - clients) for n in stats.per_message)
+        frame_bytes = frame_bytes or _sample_size(server)
+        results.append(
+            Result(
+                server=server.name,
+                clients=clients,
+                rate=rate,
+                sent=messages,
+                expected=expected,
+                delivered=min(delivered, expected),
+                missed=max(0, expected - delivered),
+                duplicates=over,
+                deliveries_per_s=round(min(delivered, expected) / span, 1),
+                p50_ms=round(_pct(stats.latencies, 50), 1),
+                p99_ms=round(_pct(stats.latencies, 99), 1),
+                max_ms=round(max(stats.latencies, default=float("nan")), 1),
+                generator_cpu=round(cpu, 2),
+                frame_bytes=frame_bytes,
+            )
+        )
+        r = results[-1]
+        print(
+            f"  {r.server:22} {rate:6.0f} msg/s  {r.deliveries_per_s:10.0f} deliveries/s  "
+            f"p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms  missed {r.missed}  "
+            f"generator CPU {r.generator_cpu:.0%}",
+            flush=True,
+        )
+        await asyncio.sleep(1)
+    for c in conns + [pub]:
+        if c.transport is not None:
+            c.transport.close()
+    return results
+
+
+def _sample_size(server: Any) -> int:
+    return 700 if server.name == "chinwag" else PAD + 30
+
+
+def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
+    global PIN
+    PIN = pin
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--rates", default="10,20,30", help="messages a second, comma-separated")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per rate")
+    parser.add_argument("--no-ack", action="store_true", help="Chinwag clients skip the ACKs")
+    parser.add_argument("--servers", default="chinwag,websockets-broadcast")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    rates = [float(r) for r in args.rates.split(",")]
+    if pin and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {CLIENT_CPU})
+    out: list[Result] = []
+    kinds = {"chinwag": Chinwag, "websockets-broadcast": Peer}
+    for name in args.servers.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            server = kinds[name](tmp)
+            try:
+                out += _loop_run(_run(server, args.clients, rates, args.duration, not args.no_ack))
+            finally:
+                server.stop()
+    _report(out, args)
+    return out
+
+
+def _loop_run(coro: Any) -> list[Result]:
+    try:
+        import uvloop
+
+        result: list[Result] = uvloop.run(coro)
+        return result
+    except ImportError:  # pragma: no cover
+        return asyncio.run(coro)
+
+
+def _report(out: list[Result], args: argparse.Namespace) -> None:
+    by = {(r.server, r.rate): r for r in out}
+    print("\n  rate   chinwag/s   peer/s   ratio   chinwag p99   peer p99")
+    for r in sorted({r.rate for r in out}):
+        a, b = by.get(("chinwag", r)), by.get(("websockets-broadcast", r))
+        if a and b:
+            ratio = a.deliveries_per_s / b.deliveries_per_s if b.deliveries_per_s else float("nan")
+            print(
+                f"  {r:5.0f} {a.deliveries_per_s:10.0f} {b.deliveries_per_s:8.0f} {ratio:7.2f}"
+                f" {a.p99_ms:12.1f} {b.p99_ms:10.1f}"
+            )
+    args.results.mkdir(parents=True, exist_ok=True)
+    record = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load": os.getloadavg()[0],
+        },
+        "command": "python -m bench.fanout " + " ".join(sys.argv[1:]),
+        "results": [asdict(r) for r in out],
+    }
+    (args.results / "fanout.json").write_text(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()
