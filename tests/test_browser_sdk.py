@@ -677,10 +677,11 @@ def test_older_history_loads_on_scroll_and_inbox_orders_by_activity(
 def test_popup_opens_and_closes(chinwag: Chinwag, pages: Pages,
                                 open_tab: Callable[..., Tab]) -> None:
     conversation = cid()
-    chinwag.user("123456", "Alice")
+    me = "popper-" + uuid.uuid4().hex[:6]  # a user with no other unread conversations
+    chinwag.user(me, "Polly")
     chinwag.user("654321", "Sebastian")
-    chinwag.conversation(conversation, ["123456", "654321"], subject="Popup chat")
-    tab = open_tab(pages.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
+    chinwag.conversation(conversation, [me, "654321"], subject="Popup chat")
+    tab = open_tab(pages.sample(boot(APP_ID, {"id": me, "name": "Polly"}, (
         f"const popup = session.createPopup(session.getOrCreateConversation('{conversation}'));\n"
         "popup.mount({show: false});"))))
     launcher = tab.page.get_by_role("button", name="Open chat")

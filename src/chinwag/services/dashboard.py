@@ -3,8 +3,6 @@ conversations, and the demo's users and group (seeded through the ordinary use c
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +11,7 @@ from chinwag.schemas import ConversationPut, MessagesIn, UserPut, parse
 from chinwag.serialize import user_json
 from chinwag.services import apps, conversations, messages, users
 from chinwag.services.context import Context
+from chinwag.services.sessions import signature_of
 
 #: The demo's cast: the seeds' three users and a supervisor who watches as a guest.
 DEMO_USERS = (
@@ -41,11 +40,6 @@ def pick_app(ctx: Context, app_id: str | None) -> apps.AppWithKeys:
         if app_id is None or a.app.id == app_id:
             return a
     raise NotFound(f"no app {app_id!r}" if app_id else "no app yet", code="APP_NOT_FOUND")
-
-
-def signature(secret: str, user_id: str) -> str:
-    """The identity-verification signature of ``user_id``: hex HMAC-SHA256 keyed by the secret."""
-    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
 
 
 def overview(ctx: Context, app_id: str | None, limit: int = 100,
@@ -90,7 +84,7 @@ def prepare_demo(ctx: Context, app_id: str | None) -> dict[str, Any]:
         "appId": aid,
         "conversationId": DEMO_CONVERSATION,
         "users": [
-            {"id": u["id"], "name": u["name"], "signature": signature(secret, str(u["id"]))}
+            {"id": u["id"], "name": u["name"], "signature": signature_of(secret, str(u["id"]))}
             for u in DEMO_USERS
         ],
     }

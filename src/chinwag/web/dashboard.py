@@ -21,6 +21,7 @@ from chinwag.errors import ChinwagError
 from chinwag.services import admin as admin_service
 from chinwag.services import apps, dashboard
 from chinwag.services.admin import COOKIE, Admin
+from chinwag.services.sessions import signature_of
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 
@@ -175,7 +176,7 @@ def inspect(request: Request, conversation_id: str) -> Response:
         "appId": app.app.id,
         "conversationId": conversation_id,
         "me": {"id": SUPERVISOR_ID, "name": "Supervisor"},
-        "signature": dashboard.signature(app.secret_keys[0], SUPERVISOR_ID),
+        "signature": signature_of(app.secret_keys[0], SUPERVISOR_ID),
     }
     return _page(f"Inspect {conversation_id}", _inspect_html(app.app.id, data, boot))
 

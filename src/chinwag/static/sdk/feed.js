@@ -7,16 +7,11 @@ import { ChinwagError, report } from "./errors.js";
 const PAGE = 30;
 const TYPING_MS = 6000;
 
-/** What the current user may do: `{kind, access, canWrite}`, kind "participant" | "former" | "guest". */
-export function viewOf(body) {
-  const given = (body && typeof body.access === "object" && body.access) || body || {};
-  let kind = given.kind;
-  if (!kind) kind = given.access === "None" || given.isMember === false ? "former" : "participant";
-  if (kind === "outsider") kind = "former";
-  let access = typeof given.access === "string" ? given.access : null;
-  if (!access) access = kind === "former" ? "None" : given.canWrite === false ? "Read" : "ReadWrite";
-  const canWrite = given.canWrite !== undefined ? !!given.canWrite : kind !== "former" && access === "ReadWrite";
-  return { kind, access, canWrite };
+/** What the current user may do, from a selection's `access` (docs/protocol.md):
+ * `{kind: "participant" | "former" | "guest", canWrite}`. */
+export function viewOf({ kind, canWrite }) {
+  const known = kind === "guest" || kind === "participant" ? kind : "former";
+  return { kind: known, canWrite: known !== "former" && !!canWrite };
 }
 
 export class Feed extends Emitter {
@@ -41,7 +36,7 @@ export class Feed extends Emitter {
     if (!this._subscribed) {
       this._subscribed = this.session._remote.select(this.id, this.asGuest, this.invite).then((body) => {
         this.conversation = body.conversation || body;
-        this.view = viewOf(body);
+        this.view = viewOf(body.access || {});
         this.ended = null;
       });
       this._subscribed.catch(() => { this._subscribed = null; });
@@ -161,7 +156,7 @@ export class Feed extends Emitter {
         if (uid === me && this.view && this.view.kind !== "guest") {
           const was = this.view.kind;
           const access = p.isMember === false ? "None" : p.access;
-          this.view = viewOf({ kind: access === "None" ? "former" : "participant", access });
+          this.view = viewOf({ kind: access === "None" ? "former" : "participant", canWrite: access === "ReadWrite" });
           if (was === "former" && this.view.kind === "participant" && this.loaded) {
             // Access given back: the whole history again, including what was sent meanwhile.
             await this._reload().catch((e) => report(e, "reloading the conversation"));
@@ -200,8 +195,11 @@ export class Feed extends Emitter {
         if (event.type !== "conversation.guest_access_changed" && event.userId !== me) return;
         if (event.type === "guest.muted") this.muted = true;
         if (event.type === "guest.unmuted") this.muted = false;
-        const policy = event.type === "conversation.guest_access_changed" ? event.to : this.view.access;
-        this.view = { ...this.view, access: policy, canWrite: policy === "ReadWrite" && !this.muted };
+        if (event.type === "conversation.guest_access_changed" && this.conversation) {
+          this.conversation = { ...this.conversation, guestAccess: event.to };
+        }
+        const policy = this.conversation && this.conversation.guestAccess;
+        this.view = { ...this.view, canWrite: policy === "ReadWrite" && !this.muted };
         this.emit("change", {});
         return;
       }

@@ -79,17 +79,9 @@ export class Remote {
   }
 }
 
-/** One pushed event in the SDK's terms: `{type, conversationId, position, ...data}`. */
+/** One pushed event: `{type, conversationId, position, ...data}` (docs/protocol.md, Events). */
 export function normalizeEvent(raw) {
-  if (!raw || typeof raw !== "object") return null;
-  const data = raw.data && typeof raw.data === "object" ? raw.data : {};
-  const event = { ...data, ...raw };
-  delete event.data;
-  if (!event.conversationId) {
-    event.conversationId =
-      (event.message && event.message.conversationId) ||
-      (event.conversation && event.conversation.id) ||
-      null;
-  }
-  return event;
+  if (!raw || typeof raw !== "object" || typeof raw.type !== "string") return null;
+  if (raw.conversationId || !raw.message) return raw;
+  return { ...raw, conversationId: raw.message.conversationId };
 }

@@ -2,7 +2,7 @@
 // per session, the current user's conversations, and the factories of the UI boxes.
 
 import { serverBase, socketBase } from "./host.js";
-import { ChinwagError, ErrorCode, TalkError, report } from "./errors.js";
+import { ErrorCode, TalkError, report } from "./errors.js";
 import { Emitter } from "./emitter.js";
 import { Connection } from "./connection.js";
 import { Remote, normalizeEvent } from "./routes.js";
@@ -34,6 +34,7 @@ export class Session extends Emitter {
     this._base = serverBase(options.host);
     this._feeds = new Map(); // "id|guest" -> Feed
     this._userCache = new Map(); // id -> Promise<user snapshot>
+    this._userSnapshots = new Map(); // id -> user snapshot, once loaded
     this._boxes = [];
     this._conversations = new MyConversations(this);
     this._conversations.subscribe("change", (list) => this._followList(list));
@@ -148,7 +149,7 @@ export class Session extends Emitter {
 
   _user(id) {
     if (!this._userCache.has(id)) {
-      const p = this._remote.getUser(id).then((u) => u.user || u, () => ({ id, name: id }));
+      const p = this._remote.getUser(id).catch(() => ({ id, name: id }));
       this._userCache.set(id, p);
       p.then((u) => { this._userSnapshots.set(id, u); });
     }
@@ -162,11 +163,6 @@ export class Session extends Emitter {
 
   userSnapshot(id) {
     return this._userSnapshots.get(id) || null;
-  }
-
-  get _userSnapshots() {
-    if (!this.__snapshots) this.__snapshots = new Map();
-    return this.__snapshots;
   }
 
   _send(conversationId, text, custom) {
@@ -272,4 +268,3 @@ export function randomHex(bytes) {
   return [...data].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export { ChinwagError };
