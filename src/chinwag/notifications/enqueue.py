@@ -87,7 +87,7 @@ def _webhooks(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
 def _notifications(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
     stored: dict[str, list[Event]] = defaultdict(list)
     for event in events:
-        if event.type == "message.created" and event.conversation_id:
+        if event.type == "message.created" and event.conversation_id and "message" in event.data:
             stored[event.conversation_id].append(event)
         elif event.type == "conversation.deleted" and event.conversation_id:
             outbox.cancel_batches(tx, app_id, event.conversation_id, now, "conversation deleted")

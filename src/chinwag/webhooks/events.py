@@ -73,23 +73,29 @@ def sender_ref(tx: Tx, app_id: str, sender_id: str | None, guest: bool) -> dict[
 
 
 def webhook_data(tx: Tx, event: Event) -> dict[str, Any]:
-    """The ``data`` of the webhook for an internal event, read inside its transaction."""
+    """The ``data`` of the webhook for an internal event, read inside its transaction.
+
+    Lenient about the event's shape (``.get`` everywhere): a webhook must never make the change
+    that caused it fail.
+    """
     data = {k: v for k, v in event.data.items() if k != "guest"}
+    d = event.data
     if event.type in ("message.created", "message.edited"):
-        message = event.data["message"]
-        data["conversation"] = conversation_ref(tx, event.app_id, message["conversationId"])
-        data["sender"] = sender_ref(
-            tx, event.app_id, message["senderId"], bool(event.data.get("guest"))
-        )
+        message = d.get("message") or {}
+        conversation_id = message.get("conversationId") or event.conversation_id or ""
+        data["conversation"] = conversation_ref(tx, event.app_id, conversation_id)
+        data["sender"] = sender_ref(tx, event.app_id, message.get("senderId"), bool(d.get("guest")))
     elif event.type == "message.deleted":
+        conversation_id = d.get("conversationId") or event.conversation_id or ""
         data = {
             "message": {
-                "id": event.data["messageId"],
-                "conversationId": event.data["conversationId"],
-                "position": event.data["position"],
+                "id": d.get("messageId"),
+                "conversationId": conversation_id,
+                "position": d.get("position"),
             },
-            "conversation": conversation_ref(tx, event.app_id, event.data["conversationId"]),
+            "conversation": conversation_ref(tx, event.app_id, conversation_id),
         }
     elif event.type.startswith("participant."):
-        data["conversation"] = conversation_ref(tx, event.app_id, event.data["conversationId"])
+        conversation_id = d.get("conversationId") or event.conversation_id or ""
+        data["conversation"] = conversation_ref(tx, event.app_id, conversation_id)
     return data
