@@ -53,6 +53,7 @@ class Result:
     max_ms: float
     generator_cpu: float
     frame_bytes: int
+    disconnected: int  # clients the server closed during the run (e.g. keepalive timeouts)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -218,12 +219,17 @@ async def _run(
         stats = holder["s"] = Stats(messages)
         cpu0, wall0 = time.process_time(), time.monotonic()
         start = time.monotonic()
+        sent = 0
         for i in range(messages):
+            if pub.closed.done():
+                print(f"  {server.name}: the server closed the publisher; stopping", flush=True)
+                break
             send(i)
+            sent += 1
             target = start + (i + 1) / rate
             await asyncio.sleep(max(0.0, target - time.monotonic()))
         sent_at_end = time.time()
-        expected = messages * clients
+        expected = sent * clients
         # Late is not lost: wait until deliveries stop coming for 5 s (at most 60 s).
         deadline, last, quiet = time.monotonic() + 60, -1, time.monotonic()
         while time.monotonic() < deadline:
@@ -237,7 +243,7 @@ async def _run(
             await asyncio.sleep(0.05)
         cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0)
         delivered = sum(stats.per_message)
-        span = max(stats.last_receive, sent_at_end) - (sent_at_end - (messages - 1) / rate)
+        span = max(stats.last_receive, sent_at_end) - (sent_at_end - max(0, sent - 1) / rate)
         over = sum(max(0, n - clients) for n in stats.per_message)
         frame_bytes = frame_bytes or _sample_size(server)
         results.append(
@@ -245,7 +251,7 @@ async def _run(
                 server=server.name,
                 clients=clients,
                 rate=rate,
-                sent=messages,
+                sent=sent,
                 expected=expected,
                 delivered=min(delivered, expected),
                 missed=max(0, expected - delivered),
@@ -256,13 +262,14 @@ async def _run(
                 max_ms=round(max(stats.latencies, default=float("nan")), 1),
                 generator_cpu=round(cpu, 2),
                 frame_bytes=frame_bytes,
+                disconnected=sum(1 for c in conns if c.closed.done()),
             )
         )
         r = results[-1]
         print(
             f"  {r.server:22} {rate:6.0f} msg/s  {r.deliveries_per_s:10.0f} deliveries/s  "
             f"p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms  missed {r.missed}  "
-            f"generator CPU {r.generator_cpu:.0%}",
+            f"generator CPU {r.generator_cpu:.0%}  disconnected {r.disconnected}",
             flush=True,
         )
         await asyncio.sleep(1)

@@ -182,6 +182,11 @@ def test_browser_sync_settings_and_guest_policy(node: Node) -> None:
         assert (status, body["errorCode"]) == (403, "SYNC_NOT_ALLOWED")
 
         node.rest("PATCH", "/settings", {"allowUserSyncViaBrowser": True})
+        # A watching guest is unlinked as soon as the settings stop allowing guests.
+        sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})
+        node.rest("PATCH", "/settings", {"allowUserSyncViaBrowser": False})
+        assert sup.wait_event("subscription.ended")["errorCode"] == "GUEST_ACCESS_NOT_ALLOWED"
+        node.rest("PATCH", "/settings", {"allowUserSyncViaBrowser": True})
         node.rest("PUT", "/conversations/team", {"guestAccess": "Read"})
         assert (
             sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})["access"]["canWrite"]
