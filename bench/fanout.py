@@ -54,6 +54,7 @@ class Result:
     generator_cpu: float
     frame_bytes: int
     disconnected: int  # clients the server closed during the run (e.g. keepalive timeouts)
+    kib_per_connection: float  # server RSS growth while the clients joined, per client
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -209,9 +210,16 @@ async def _run(
         async with sem:
             conns.append(await server.join(Proxy(), i, ack))
 
+    rss0 = _rss_kib(server.proc.pid)
     t0 = time.monotonic()
     await asyncio.gather(*(join(i) for i in range(clients)))
-    print(f"  {server.name}: {clients} clients joined in {time.monotonic() - t0:.1f} s", flush=True)
+    await asyncio.sleep(1)
+    per_conn = round((_rss_kib(server.proc.pid) - rss0) / clients, 1)
+    print(
+        f"  {server.name}: {clients} clients joined in {time.monotonic() - t0:.1f} s, "
+        f"{per_conn} KiB of server memory each",
+        flush=True,
+    )
     pub, send = await server.publisher()
     frame_bytes = 0
     for rate in rates:
@@ -263,6 +271,7 @@ async def _run(
                 generator_cpu=round(cpu, 2),
                 frame_bytes=frame_bytes,
                 disconnected=sum(1 for c in conns if c.closed.done()),
+                kib_per_connection=per_conn,
             )
         )
         r = results[-1]
@@ -277,6 +286,14 @@ async def _run(
         if c.transport is not None:
             c.transport.close()
     return results
+
+
+def _rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def _sample_size(server: Any) -> int:
