@@ -848,6 +848,8 @@ def test_sessions_reconnect_and_catch_up_after_a_server_restart(
         server.conversation("again", ["123456", "654321"], subject="Again")
         server.send("again", "654321", "before the restart")
         page = context.new_page()
+        sent: list[str] = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(str(f))))
         sample = Pages(pages.url, url, pages.html)
         page.goto(sample.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
             "const chatbox = session.createChatbox();\nchatbox.select('again');\n"
@@ -859,6 +861,8 @@ def test_sessions_reconnect_and_catch_up_after_a_server_restart(
         proc = start()
         server.send("again", "654321", "while Alice was away")
         expect(log).to_contain_text("while Alice was away", timeout=15_000)
+        # It resumed from the last position it saw rather than reloading everything.
+        assert any('"SUBSCRIBE"' in f and '"after"' in f for f in sent), sent
         server.send("again", "654321", "live again")
         expect(log).to_contain_text("live again")
         page.locator("textarea[aria-label=Message]").fill("back online")

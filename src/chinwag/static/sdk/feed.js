@@ -29,15 +29,20 @@ export class Feed extends Emitter {
     this.opened = null;
     this.loaded = false;
     this._subscribed = null;
+    this.position = null; // the newest conversation position this feed has seen
   }
 
-  /** Follow the conversation (one SUBSCRIBE per conversation and connection). */
-  follow() {
+  /** Follow the conversation (one SUBSCRIBE per conversation and connection). `after`: the
+   * last position seen, to be sent what changed since (resume). */
+  follow(after = null) {
     if (!this._subscribed) {
-      this._subscribed = this.session._remote.select(this.id, this.asGuest, this.invite).then((body) => {
+      const select = this.session._remote.select(this.id, this.asGuest, this.invite, after);
+      this._subscribed = select.then((body) => {
         this.conversation = body.conversation || body;
         this.view = viewOf(body.access || {});
         this.ended = null;
+        this.position = Math.max(this.position || 0, body.position || 0);
+        return body;
       });
       this._subscribed.catch(() => { this._subscribed = null; });
     }
@@ -53,12 +58,20 @@ export class Feed extends Emitter {
     return this.opened;
   }
 
-  /** After a reconnect: follow again on the new connection and reload what is shown. */
+  /** After a reconnect (or a resync): follow again, replaying what changed since the last
+   * position seen; reload the newest page when the server cannot replay it all. */
   async resume() {
+    const after = this.loaded ? this.position : null;
     this._subscribed = null;
-    await this.follow();
-    if (this.loaded) await this._reload();
-    else this.emit("change", {});
+    const body = await this.follow(after);
+    if (!this.loaded) {
+      this.emit("change", {});
+    } else if (body.complete === false || after === null) {
+      await this._reload();
+    } else {
+      for (const event of body.events || []) await this.apply({ conversationId: this.id, ...event });
+      this.emit("change", {});
+    }
   }
 
   /** Load the newest page again (after a reconnect, or when access comes back). */
@@ -98,6 +111,7 @@ export class Feed extends Emitter {
   /** Apply a pushed event about this conversation. */
   async apply(event) {
     const me = this.session.me.id;
+    if (typeof event.position === "number") this.position = Math.max(this.position || 0, event.position);
     switch (event.type) {
       case "message.created": {
         const m = event.message;

@@ -41,9 +41,10 @@ export class Remote {
   }
 
   /** Start following a conversation (as a participant, or as a guest). */
-  select(conversationId, asGuest, invite) {
+  select(conversationId, asGuest, invite, after) {
     const data = { asGuest: !!asGuest };
     if (invite) data.invite = invite;
+    if (typeof after === "number") data.after = after;
     return this.call("SUBSCRIBE", `/me/conversations/${enc(conversationId)}`, data);
   }
 
