@@ -16,15 +16,13 @@ from typing import Any
 
 from chinwag import ids
 from chinwag.domain import notify as rules
+from chinwag.domain.access import Access, Membership
 from chinwag.services.context import Unit
 from chinwag.services.events import Event
-from chinwag.storage import notification_settings as channel_store
 from chinwag.storage import outbox
-from chinwag.storage import participants as part_store
-from chinwag.storage import users as user_store
 from chinwag.storage import webhooks as hook_store
-from chinwag.storage.apps import get_app
 from chinwag.storage.db import Tx
+from chinwag.storage.records import loads, notify_from_db
 from chinwag.webhooks import events as webhook_events
 
 #: A batch lists at most this many messages (the newest); the count says how many there were.
@@ -93,9 +91,8 @@ def _notifications(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
             outbox.cancel_batches(tx, app_id, event.conversation_id, now, "conversation deleted")
     if not stored:
         return
-    app = get_app(tx, app_id)
-    delay_ms = (app.settings.notificationDelaySeconds if app else 60) * 1000
-    channels = channel_store.get(tx, app_id)
+    delay_seconds, channels = outbox.notify_config(tx, app_id)
+    delay_ms = delay_seconds * 1000
     for conversation_id, created in stored.items():
         incoming = [(e.data["message"], _incoming(e)) for e in created]
         if any(rules.may_notify(i) for _, i in incoming):  # guests' messages skip the lookup
@@ -120,19 +117,14 @@ def _incoming(event: Event) -> rules.Incoming:
 def _candidates(
     tx: Tx, app_id: str, conversation_id: str, channels: rules.Channels
 ) -> list[rules.Candidate]:
-    members = [
-        p
-        for p in part_store.list_participants(tx, app_id, conversation_id)
-        if p.member and p.notify is not False
-    ]
-    users = user_store.get_users(tx, app_id, [p.user_id for p in members])
     out = []
-    for p in members:
-        user = users.get(p.user_id)
-        has_channel = user is not None and any(
-            rules.usable_channels(channels, user.role, user.email, user.phone)
+    for r in outbox.notify_candidates(tx, app_id, conversation_id):
+        emails, phones = loads(r["email"]), loads(r["phone"])
+        has_channel = any(rules.usable_channels(channels, r["role"], emails, phones))
+        membership = Membership(Access(r["access"]), bool(r["member"]), r["horizon"])
+        out.append(
+            rules.Candidate(r["user_id"], membership, notify_from_db(r["notify"]), has_channel)
         )
-        out.append(rules.Candidate(p.user_id, p.membership, p.notify, has_channel))
     return out
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chinwag import ids
+from chinwag.domain.notify import Channels
 from chinwag.storage.db import Row, Tx
 from chinwag.storage.records import dumps, loads
 
@@ -331,3 +332,26 @@ def batch_messages(
 
 def set_target(tx: Tx, item_id: str, target: str) -> None:
     tx.execute("UPDATE outbox SET target = ? WHERE id = ?", (target, item_id))
+
+
+def notify_config(tx: Tx, app_id: str) -> tuple[int, Channels]:
+    """The app's notification delay (seconds) and channel switches, in one query."""
+    row = tx.one(
+        "SELECT a.settings AS app_settings, n.settings AS channels FROM apps a "
+        "LEFT JOIN notification_settings n ON n.app_id = a.id WHERE a.id = ?",
+        (app_id,),
+    )
+    if row is None:
+        return 60, Channels()
+    delay = (loads(row["app_settings"]) or {}).get("notificationDelaySeconds", 60)
+    return int(delay), Channels.from_json(loads(row["channels"]))
+
+
+def notify_candidates(tx: Tx, app_id: str, conversation_id: str) -> list[Row]:
+    """Members who may want notifications, with their user's contacts and role."""
+    return tx.all(
+        "SELECT p.user_id, p.access, p.notify, p.member, p.horizon, u.email, u.phone, u.role "
+        "FROM participants p JOIN users u ON u.app_id = p.app_id AND u.id = p.user_id "
+        "WHERE p.app_id = ? AND p.conversation_id = ? AND p.member = 1 AND p.notify <> 'false'",
+        (app_id, conversation_id),
+    )
