@@ -6,6 +6,7 @@ import { ChinwagError } from "./errors.js";
 import { Emitter } from "./emitter.js";
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+const PING_AFTER_MS = 25000; // client silence after which a ping keeps proxies from dropping the socket
 
 export class Connection extends Emitter {
   /** `urlFor()` returns the socket URL (it may change, e.g. when a token is refreshed). */
@@ -54,6 +55,7 @@ export class Connection extends Emitter {
     this._closed = true;
     this.state = "closed";
     clearTimeout(this._timer);
+    clearTimeout(this._pingTimer);
     if (this._socket) this._socket.close(1000, "session destroyed");
     this._failAll(new ChinwagError(0, { errorCode: "SESSION_DESTROYED", reasons: ["the session was destroyed"] }), true);
   }
@@ -119,6 +121,7 @@ export class Connection extends Emitter {
       reasons: [why.join(": ") || `could not open the realtime connection (close code ${event.code})`],
     });
     this._closed = true;
+    clearTimeout(this._pingTimer);
     this._error = error;
     this.state = "closed";
     this._failAll(error);
@@ -128,6 +131,10 @@ export class Connection extends Emitter {
 
   _send(frame) {
     this._socket.send(JSON.stringify(frame));
+    clearTimeout(this._pingTimer);
+    this._pingTimer = setTimeout(() => {
+      if (this.state === "open") this.request("GET", "/ping").catch(() => {});
+    }, PING_AFTER_MS);
   }
 
   _receive(raw) {
