@@ -16,6 +16,7 @@ from chinwag.services.audit import install as install_audit
 from chinwag.services.context import Context
 from chinwag.web import (
     dashboard,
+    dashboard_outbox,
     errors,
     realtime,
     rest_app,
@@ -56,6 +57,7 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
     api.include_router(rest_moderation.router)
     # The browser side: /talk.js, /demo, /dashboard. CORS: the SDK runs on the integrator's origin.
     api.include_router(sdk.router)
+    api.include_router(dashboard_outbox.router)
     api.include_router(dashboard.router)
     api.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["*"],

@@ -154,3 +154,15 @@ def notification_json(item: OutboxItem) -> dict[str, Any]:
         out["messageIds"] = [m["id"] for m in item.payload.get("messages", [])]
         out["subject"] = item.payload.get("conversation", {}).get("subject")
     return out
+
+
+def outbox_overview(ctx: Context, app_id: str, limit: int) -> dict[str, Any]:
+    """What the dashboard shows: recent notifications, and each webhook with recent deliveries."""
+    with ctx.read() as tx:
+        hooks = store.list_for_app(tx, app_id)
+        return {
+            "notifications": outbox.log(tx, app_id, ["notification", "email", "sms"], limit),
+            "webhooks": [
+                (h, outbox.log(tx, app_id, ["webhook"], limit, webhook_id=h.id)) for h in hooks
+            ],
+        }
