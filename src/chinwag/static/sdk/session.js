@@ -36,6 +36,7 @@ export class Session extends Emitter {
     this._userCache = new Map(); // id -> Promise<user snapshot>
     this._userSnapshots = new Map(); // id -> user snapshot, once loaded
     this._boxes = [];
+    this._listed = new Set(); // conversations of the list followed in the background
     this._conversations = new MyConversations(this);
     this._conversations.subscribe("change", (list) => this._followList(list));
     this.unreads = new Unreads(this._conversations);
@@ -113,13 +114,11 @@ export class Session extends Emitter {
 
   _box(box, conversation) {
     this._boxes.push(box);
-    if (conversation && !(typeof conversation === "object" && !(conversation instanceof ConversationBuilder) && !conversation.id)) {
-      box.select(conversation);
-    }
+    if (isConversation(conversation)) box.select(conversation);
     return box;
   }
 
-  getChatboxes() { return this._boxes.filter((b) => b instanceof Chatbox && !(b instanceof Popup) && b.isAlive); }
+  getChatboxes() { return this._boxes.filter((b) => b instanceof Chatbox && b.isAlive); }
   getInboxes() { return this._boxes.filter((b) => b instanceof Inbox && b.isAlive); }
   getPopups() { return this._boxes.filter((b) => b instanceof Popup && b.isAlive); }
 
@@ -194,7 +193,6 @@ export class Session extends Emitter {
 
   /** Follow every conversation of the list, so the Inbox, unreads and onMessage stay live. */
   _followList(list) {
-    this._listed = this._listed || new Set();
     for (const c of list.slice(0, 100)) {
       if (this._listed.has(c.id) || c.access === "None" || c.isMember === false) continue;
       if (this._feeds.has(`${c.id}|guest`)) continue;
@@ -215,11 +213,11 @@ export class Session extends Emitter {
         await feed.apply(event).catch((error) => report(error, `applying ${event.type}`));
       }
     }
-    if (event.type === "message.created" && event.message && !event.guest) {
-      const member = this._conversations.list.find((c) => c.id === event.conversationId);
-      if (member || event.message.senderId === this.me.id) this._emitMessage(event.message);
+    // onMessage: conversations where the user is a participant (whoever sent it), never guest ones.
+    if (event.type === "message.created" && event.message && this._feeds.has(`${event.conversationId}|member`)) {
+      this._emitMessage(event.message);
     }
-    if (event.type && /^(message|participant|conversation)\./.test(event.type)) this._conversations.refresh();
+    if (/^(message|participant|conversation)\./.test(event.type)) this._conversations.refresh();
   }
 
   async _emitMessage(m) {
@@ -243,7 +241,7 @@ export class Session extends Emitter {
   }
 
   async _resume() {
-    // Events may have been missed while disconnected: follow again and reload what is shown.
+    // Events may have been missed while disconnected: follow again from the last position seen.
     for (const feed of this._feeds.values()) {
       try {
         await feed.resume();
@@ -255,10 +253,15 @@ export class Session extends Emitter {
   }
 }
 
+/** Whether a create*() argument names a conversation (a builder, an id or `{id}`). */
+function isConversation(value) {
+  if (typeof value === "string" || typeof value === "number") return true;
+  return value instanceof ConversationBuilder || (!!value && typeof value === "object" && value.id !== undefined);
+}
+
+/** `createChatbox(options)` and `createChatbox(conversation, options)` both work. */
 function optionsOf(conversation, options) {
-  if (conversation && typeof conversation === "object" && !(conversation instanceof ConversationBuilder) && !conversation.id && options === undefined) {
-    return conversation; // createChatbox(options)
-  }
+  if (options === undefined && conversation && !isConversation(conversation)) return conversation;
   return options || {};
 }
 
