@@ -5,6 +5,7 @@ Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 from chinwag.clock import FakeClock
 from chinwag.domain import access as rules
 from chinwag.domain.access import BrowserSync, GuestAccess
+from chinwag.notifications.worker import start_in_thread
 from chinwag.schemas import UserMessageIn
 from chinwag.services import apps, messages
 from chinwag.services.context import Context
@@ -383,3 +385,34 @@ def test_a_batch_whose_evaluation_fails_is_retried_beside_a_newer_batch(
     texts = [m.part("plain") for m in smtp_server.mails]
     assert len(texts) == 2 and "one" in texts[0] and "two" in texts[1]
     assert statuses(nctx, "notification") == [("alice", "sent"), ("alice", "sent")]
+
+
+def test_background_thread_delivers_and_forgets_old_rows(
+    nctx: Context,
+    napi: Api,
+    clock: FakeClock,
+    smtp_server: SmtpServer,
+) -> None:
+    napi.ok(napi.patch("/settings", {"notificationDelaySeconds": 0}))
+    users(napi, alice={"email": "alice@example.com"}, bob={})
+    napi.ok(napi.put("/conversations/c", {"participants": ["alice", "bob"]}))
+    worker = make_worker(nctx.db, clock, smtp_server)
+    thread, stop = start_in_thread(worker, idle_seconds=0.01)
+    try:
+        say(napi, "c", "bob", "hi")
+        wait_until(lambda: statuses(nctx, "email") == [("alice@example.com", "sent")])
+        clock.advance(8 * 24 * 3_600_000)  # past the 7 days the log keeps finished rows
+        wait_until(lambda: statuses(nctx, "email") == [] and statuses(nctx, "notification") == [])
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        worker.close()
+    assert not thread.is_alive() and len(smtp_server.mails) == 1
+
+
+def wait_until(condition: Any, timeout: float = 20.0) -> None:
+    """Polls a background thread's progress (the clock it reads is the injected one)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
