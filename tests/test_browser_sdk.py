@@ -901,3 +901,40 @@ def test_read_only_guests_and_theming(chinwag: Chinwag, pages: Pages,
                                 json={"guestAccess": "ReadWrite"}))
     expect(tab.field()).to_be_visible()
     expect(tab.page.locator("button.send")).to_have_css("background-color", "rgb(15, 118, 110)")
+
+
+def test_guest_mute_kick_and_invite_reach_the_open_chatbox(
+        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:
+    """Chinwag's guest moderation (REST) shows in the guest's open view; an invite token admits
+    a guest to a conversation closed to guests."""
+    conversation = cid()
+    chinwag.user("123456", "Alice")
+    chinwag.conversation(conversation, ["123456"], subject="Moderated")
+    chinwag.send(conversation, "123456", "house rules apply")
+    guest = "noisy-" + uuid.uuid4().hex[:6]
+    select = (
+        "const chatbox = session.createChatbox();\n"
+        f"chatbox.select('{conversation}', {{asGuest: true}});\n"
+        "chatbox.mount(document.getElementById('talkjs-container'));")
+    tab = open_tab(pages.sample(boot(APP_ID, {"id": guest, "name": "Nick"}, select)))
+    expect(tab.field()).to_be_visible()
+    base = f"/v1/{APP_ID}/conversations/{conversation}/guests/{guest}"
+    chinwag.ok(chinwag.rest.put(f"{base}/mute", json={"reason": "calm down"}))
+    expect(tab.field()).to_be_hidden()
+    chinwag.ok(chinwag.rest.delete(f"{base}/mute"))
+    expect(tab.field()).to_be_visible()
+    chinwag.ok(chinwag.rest.post(f"{base}/kick", json={}))
+    expect(tab.page.locator(".title")).to_have_text("Guest access is not allowed")
+    expect(tab.field()).to_be_hidden()
+
+    chinwag.conversation(conversation, [], guestAccess="None")
+    invite = chinwag.ok(chinwag.rest.post(
+        f"/v1/{APP_ID}/conversations/{conversation}/invites", json={"access": "Read"}))
+    invited = open_tab(pages.sample(boot(APP_ID, {"id": "invited-" + uuid.uuid4().hex[:6],
+                                                  "name": "Ivy"}, (
+        "const chatbox = session.createChatbox();\n"
+        f"chatbox.select('{conversation}', {{invite: '{invite['token']}'}});\n"
+        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    expect(invited.messages()).to_contain_text("house rules apply")
+    expect(invited.page.locator(".badge-guest")).to_be_visible()
+    expect(invited.field()).to_be_hidden()
