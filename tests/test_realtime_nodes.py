@@ -120,6 +120,9 @@ def test_two_nodes_share_messages_guests_and_revocations(cluster: Cluster) -> No
         sent = alice.ok("POST", "me/conversations/team/messages", {"text": "across"})
         for c in (bob, carol, sup):
             assert c.wait_event(said("across"))["position"] == sent["position"]
+        # The read-only participant (made so through node 1) cannot write on node 1 either.
+        status, body = carol.request("POST", "me/conversations/team/messages", {"text": "x"})
+        assert (status, body["errorCode"]) == (403, "NOT_ALLOWED_TO_WRITE")
         # And back: the guest writes on node 1, alice reads on node 0.
         sup.ok("POST", "me/conversations/team/messages", {"text": "guest says hi"})
         alice.wait_event(said("guest says hi"))

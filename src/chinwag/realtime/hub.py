@@ -117,6 +117,11 @@ class Hub:
         elif room.ready is not None and not room.ready.done():
             await asyncio.shield(room.ready)
         w = Watch(conn, app_id, conversation_id)
+        if conn.closed:  # the socket closed while we subscribed: leave no watch behind
+            if not room.watches and self.rooms.get(channel) is room:
+                del self.rooms[channel]
+                self._spawn(self.bus.unsubscribe(channel))
+            return w
         room.watches[conn] = w
         conn.watches[conversation_id] = w
         return w
