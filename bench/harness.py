@@ -44,6 +44,9 @@ class Run:
     seconds: float
     latencies_ms: list[float]
     load: float
+    #: CPU time of this process per call (None for forked runs): the client-side work, which
+    #: outside load on the machine does not inflate the way it inflates wall time.
+    cpu_ms: float | None = None
 
     @property
     def rate(self) -> float:
@@ -77,6 +80,7 @@ def timed_run(
     """
     load = load_average()
     per_thread: list[list[float]] = [[] for _ in range(threads)]
+    cpu_start = time.process_time()
     start = time.perf_counter()
     if threads == 1:
         _loop(call, duration, min_ops, 0, per_thread[0])
@@ -90,8 +94,9 @@ def timed_run(
         for w in workers:
             w.join()
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     latencies = [x for out in per_thread for x in out]
-    return Run(len(latencies), seconds, latencies, load)
+    return Run(len(latencies), seconds, latencies, load, cpu * 1000 / len(latencies))
 
 
 CallFactory = Callable[[], Callable[[int], object]]
@@ -160,6 +165,11 @@ class Case:
     def p99(self) -> float:
         return self.median(lambda r: r.p(99))
 
+    @property
+    def cpu_ms(self) -> float | None:
+        values = [r.cpu_ms for r in self.runs if r.cpu_ms is not None]
+        return statistics.median(values) if values else None
+
     def summary(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -171,6 +181,7 @@ class Case:
             "p50_ms": round(self.p50, 3),
             "p99_ms": round(self.p99, 3),
             "max_ms": round(max(max(r.latencies_ms) for r in self.runs), 3),
+            "cpu_ms_per_op": None if self.cpu_ms is None else round(self.cpu_ms, 3),
             "rate_per_run": [round(r.rate, 1) for r in self.runs],
             "p99_per_run": [round(r.p(99), 3) for r in self.runs],
             "load_per_run": [round(r.load, 2) for r in self.runs],
@@ -235,7 +246,10 @@ def print_table(title: str, cases: list[Case], peer_of: dict[str, str] | None = 
     by_name = {c.name: c for c in cases}
     width = max(len(c.name) for c in cases)
     print(f"\n{title}")
-    header = f"{'case':<{width}}  {'ops/s':>9}  {'p50 ms':>8}  {'p99 ms':>8}  ops/s vs peer"
+    header = (
+        f"{'case':<{width}}  {'ops/s':>9}  {'p50 ms':>8}  {'p99 ms':>8}  {'cpu ms':>7}  "
+        "ops/s vs peer"
+    )
     print(header)
     print("-" * len(header))
     for c in cases:
@@ -243,7 +257,8 @@ def print_table(title: str, cases: list[Case], peer_of: dict[str, str] | None = 
         peer = by_name.get(peer_of.get(c.name, ""))
         if peer is not None:
             ratio = f"{c.rate / peer.rate:.3g}x {peer.name}"
-        print(f"{c.name:<{width}}  {c.rate:>9.0f}  {c.p50:>8.3f}  {c.p99:>8.3f}  {ratio}")
+        cpu = "" if c.cpu_ms is None else f"{c.cpu_ms:.3f}"
+        print(f"{c.name:<{width}}  {c.rate:>9.0f}  {c.p50:>8.3f}  {c.p99:>8.3f}  {cpu:>7}  {ratio}")
 
 
 def record(
