@@ -12,6 +12,7 @@ import jwt
 import pytest
 
 from chinwag.clock import FakeClock
+from chinwag.realtime import protocol
 from chinwag.realtime.node import Limits, RealtimeNode
 from chinwag.services import apps, sessions
 from chinwag.services.context import Context
@@ -210,3 +211,12 @@ def test_slow_consumer_is_told_to_resync_and_others_are_not_stalled(
             "SUBSCRIBE", "me/conversations/busy", {"after": resync["positions"]["busy"]}
         )
         assert [e["message"]["text"] for e in again["events"]] == ["go on"]
+
+
+def test_shutdown_closes_sessions_with_1012(ctx: Context, app_keys: apps.AppWithKeys) -> None:
+    with live_server(create_app(ctx)) as base:
+        c = Client.open(base, app_keys.app.id, "alice")
+        c.ok("GET", "ping")
+    closed = c.wait_closed()
+    assert closed.code == 1012 and closed.code in protocol.CLOSE_CODES
+    c.close()
