@@ -156,6 +156,7 @@ def test_every_event_arrives_signed_and_guests_trigger_no_notification(
     clock.advance(10_000)
     drain(nctx, clock, smtp=smtp_server, sms=sms_server)  # the notification goes out now
     wapi.ok(wapi.patch(f"/conversations/c/messages/{message_id}", {"text": "hello!"}))
+    wapi.ok(wapi.post("/conversations/c/readBy/alice"))
     wapi.ok(wapi.patch("/conversations/c/participants/alice", {"access": "Read"}))
     wapi.ok(wapi.delete("/conversations/c/participants/alice"))
     wapi.ok(wapi.delete(f"/conversations/c/messages/{message_id}"))
@@ -205,6 +206,9 @@ def test_every_event_arrives_signed_and_guests_trigger_no_notification(
     assert one("participant.removed")["data"]["participant"]["userId"] == "alice"
     assert one("participant.access_changed")["data"]["participant"]["access"] == "Read"
     assert one("conversation.deleted")["data"]["conversation"] == {"id": "c"}
+    read = one("conversation.read")["data"]
+    assert (read["userId"], read["conversation"]["id"]) == ("alice", "c")
+    assert read["readUntil"] > 0
     # The guest got nothing: notifications went to alice only.
     assert [m.rcpt_tos for m in smtp_server.mails] == [["alice@example.com"]]
 

@@ -27,6 +27,7 @@ WEBHOOK_EVENTS: dict[str, str] = {
     "participant.joined": "A user became a participant (or was added back).",
     "participant.access_changed": "A participant's access or notify setting changed.",
     "participant.removed": "A participant was removed (REST DELETE).",
+    "conversation.read": "A participant's read position moved (they read up to a message).",
     "notification.triggered": "A notification batch became due and will be sent to a user.",
     "notification.sent": "An email or SMS of a notification was handed to the provider.",
 }
@@ -43,6 +44,7 @@ FROM_INTERNAL: dict[str, str] = {
     "participant.joined": "participant.joined",
     "participant.access_changed": "participant.access_changed",
     "participant.left": "participant.removed",
+    "conversation.read": "conversation.read",
 }
 
 
@@ -95,6 +97,9 @@ def webhook_data(tx: Tx, event: Event) -> dict[str, Any]:
             },
             "conversation": conversation_ref(tx, event.app_id, conversation_id),
         }
+    elif event.type == "conversation.read":
+        conversation_id = d.get("conversationId") or event.conversation_id or ""
+        data["conversation"] = conversation_ref(tx, event.app_id, conversation_id)
     elif event.type.startswith("participant."):
         conversation_id = d.get("conversationId") or event.conversation_id or ""
         data["conversation"] = conversation_ref(tx, event.app_id, conversation_id)
