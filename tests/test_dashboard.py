@@ -168,3 +168,20 @@ def test_demo_page_and_sdk_are_served_cross_origin(client: TestClient, ctx: Cont
         "Origin": "https://shop.example", "Access-Control-Request-Method": "PATCH",
         "Access-Control-Request-Headers": "authorization,content-type"})
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "*"
+
+
+def test_demo_is_off_where_it_would_grant_more_than_a_browser_has(
+        client: TestClient, ctx: Context, app_keys: apps.AppWithKeys) -> None:
+    """With identity verification on (or a browser sync disallowed) the demo neither writes nor
+    signs anything: it says why it is off."""
+    app_id = app_keys.app.id
+    apps.patch_settings(ctx, app_id, {"identityVerification": True})
+    page = client.get(f"/demo?app={app_id}").text
+    assert "The demo is off for this app" in page and '"disabled"' in page
+    assert users.list_users(ctx, app_id, 10, None) == []
+    apps.patch_settings(ctx, app_id, {"identityVerification": False,
+                                      "allowUserSyncViaBrowser": False})
+    assert "The demo is off" in client.get(f"/demo?app={app_id}").text
+    apps.patch_settings(ctx, app_id, {"allowUserSyncViaBrowser": True})
+    assert "The demo is off" not in client.get(f"/demo?app={app_id}").text
+    assert len(users.list_users(ctx, app_id, 10, None)) == len(dashboard.DEMO_USERS)

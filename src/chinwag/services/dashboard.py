@@ -11,7 +11,6 @@ from chinwag.schemas import ConversationPut, MessagesIn, UserPut, parse
 from chinwag.serialize import user_json
 from chinwag.services import apps, conversations, messages, users
 from chinwag.services.context import Context
-from chinwag.services.sessions import signature_of
 
 #: The demo's cast: the seeds' three users and a supervisor who watches as a guest.
 DEMO_USERS = (
@@ -60,9 +59,25 @@ def transcript(ctx: Context, app_id: str, conversation_id: str, limit: int = 200
 
 
 def prepare_demo(ctx: Context, app_id: str | None) -> dict[str, Any]:
-    """Make sure the demo users and their group exist in the app; say how the page signs in."""
+    """Make sure the demo users and their group exist in the app, when the app's settings already
+    let any browser do as much (identity verification off, both browser syncs allowed: a new
+    app's defaults). Otherwise the demo is off for that app and says why: it never signs
+    sessions or writes what an anonymous browser could not."""
     app = pick_app(ctx, app_id)
-    aid, secret = app.app.id, app.secret_keys[0]
+    aid, settings = app.app.id, app.app.settings
+    info: dict[str, Any] = {
+        "appId": aid,
+        "conversationId": DEMO_CONVERSATION,
+        "users": [{"id": u["id"], "name": u["name"]} for u in DEMO_USERS],
+    }
+    if settings.identityVerification or not (
+        settings.allowUserSyncViaBrowser and settings.allowConversationSyncViaBrowser
+    ):
+        info["disabled"] = (
+            "The demo is off for this app: it needs identity verification off and both "
+            "synchronizations via the browser allowed (dashboard, Security settings)."
+        )
+        return info
     missing = [u for u in DEMO_USERS if not _user_exists(ctx, aid, str(u["id"]))]
     if missing:
         users.put_users(
@@ -80,14 +95,7 @@ def prepare_demo(ctx: Context, app_id: str | None) -> dict[str, Any]:
             ctx, aid, DEMO_CONVERSATION,
             parse(MessagesIn, [{"type": "SystemMessage", "text": DEMO_WELCOME}]),
         )
-    return {
-        "appId": aid,
-        "conversationId": DEMO_CONVERSATION,
-        "users": [
-            {"id": u["id"], "name": u["name"], "signature": signature_of(secret, str(u["id"]))}
-            for u in DEMO_USERS
-        ],
-    }
+    return info
 
 
 def _user_exists(ctx: Context, app_id: str, user_id: str) -> bool:

@@ -19,6 +19,14 @@
     who.append(a);
   }
 
+  if (demo.disabled) {
+    const pick = document.getElementById("pick");
+    pick.hidden = false;
+    pick.querySelector("h1").textContent = "The demo is off";
+    pick.querySelector("p").textContent = demo.disabled;
+    return;
+  }
+
   if (!userId) {
     document.getElementById("pick").hidden = false;
     const people = document.getElementById("people");
@@ -44,7 +52,7 @@
 
   await Talk.ready;
   const me = new Talk.User(user ? { id: user.id, name: user.name } : userId);
-  const session = new Talk.Session({ appId: demo.appId, me, signature: user && user.signature });
+  const session = new Talk.Session({ appId: demo.appId, me });
   const container = document.getElementById("chat-ui");
   const intro = document.getElementById("intro");
 
