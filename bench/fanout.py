@@ -23,14 +23,16 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from bench.fanout_client import Client, Stats, open_client
 
+T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent / "results"
 SERVER_CPU, CLIENT_CPU = 0, 1
 HOST = "127.0.0.1"
@@ -100,14 +102,14 @@ def _wait_http(port: int, proc: subprocess.Popen[bytes], path: str = "/healthz")
 class Chinwag:
     name = "chinwag"
 
-    def __init__(self, tmp: str) -> None:
+    def __init__(self, tmp: str, database_url: str | None = None) -> None:
         self.port = _free_port()
         self.app_id = "tbench" + uuid.uuid4().hex[:6]
         self.secret = "sk_bench_" + uuid.uuid4().hex
         env = {
             **os.environ,
             "CHINWAG_DATA_DIR": tmp,
-            "CHINWAG_DATABASE_URL": f"sqlite:///{tmp}/fanout.db",
+            "CHINWAG_DATABASE_URL": database_url or f"sqlite:///{tmp}/fanout.db",
             "CHINWAG_BROKER_URL": "memory://",
             "CHINWAG_APP_ID": self.app_id,
             "CHINWAG_SECRET_KEY": self.secret,
@@ -327,14 +329,13 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
     return out
 
 
-def _loop_run(coro: Any) -> list[Result]:
+def _loop_run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop, the loop uvicorn picks for the server too."""
     try:
         import uvloop
-
-        result: list[Result] = uvloop.run(coro)
-        return result
     except ImportError:  # pragma: no cover
         return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def _report(out: list[Result], args: argparse.Namespace) -> None:

@@ -81,6 +81,7 @@ class Client(asyncio.Protocol):
         self.closed: asyncio.Future[int] = opened.get_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert hasattr(transport, "write")  # uvloop's transport is not an asyncio.Transport
         self.transport = transport  # type: ignore[assignment]
         key = base64.b64encode(os.urandom(16)).decode()
         transport.write(

@@ -1,0 +1,201 @@
+"""Sends across many small conversations (BRIEF section 7): C clients, each in its own
+two-person conversation and subscribed to it, send messages over the realtime socket in a closed
+loop (the next one as soon as the previous is acknowledged). Reports persisted messages a second
+and the ack latency, on SQLite and PostgreSQL.
+
+    python -m bench.fanout_sends              # 500 conversations, 10 s, both databases
+    python -m bench.fanout_sends --conversations 200 --duration 5 --database sqlite
+
+The server is ``chinwag serve`` pinned to CPU 0, the clients run here on CPU 1. Each session may
+make 20 requests a second (the per-connection rate limit), so C clients cap the rate at 20*C.
+Results: stdout and ``bench/results/fanout_sends.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import fanout
+from bench.fanout_client import Client, open_client
+
+
+@dataclass
+class SendResult:
+    database: str
+    conversations: int
+    messages: int
+    seconds: float
+    messages_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    generator_cpu: float
+    load: float
+
+
+PG_ADMIN = os.environ.get("CHINWAG_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_database() -> tuple[str, Any]:
+    """A scratch PostgreSQL database for the run, and how to drop it."""
+    import uuid
+
+    import psycopg
+
+    name = f"chinwag_bench_sends_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", drop
+
+
+def _setup(server: fanout.Chinwag, conversations: int) -> None:
+    api = f"http://{fanout.HOST}:{server.port}/v1/{server.app_id}"
+    auth = {"Authorization": f"Bearer {server.secret}"}
+    with httpx.Client(headers=auth, timeout=30) as http:
+        users = {
+            f"u{i}{side}": {"name": f"U{i}{side}"} for i in range(conversations) for side in "ab"
+        }
+        items = list(users.items())
+        for k in range(0, len(items), 100):
+            http.put(f"{api}/users", json=dict(items[k : k + 100])).raise_for_status()
+        for i in range(conversations):
+            http.put(
+                f"{api}/conversations/c{i}", json={"participants": [f"u{i}a", f"u{i}b"]}
+            ).raise_for_status()
+
+
+async def _run(server: fanout.Chinwag, conversations: int, duration: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    waiting: dict[Client, tuple[int, asyncio.Future[int]]] = {}
+
+    def on_text(c: Client, payload: bytes) -> None:
+        if b'"PUBLISH"' in payload[:24]:
+            c.send(f'[{payload[1 : payload.index(b",")].decode()},"ACK"]')
+            return
+        pending = waiting.get(c)
+        if pending is not None and payload.startswith(f"[{pending[0]},".encode()):
+            status = int(payload[len(str(pending[0])) + 2 : len(str(pending[0])) + 5])
+            pending[1].set_result(status)
+
+    async def request(c: Client, seq: int, frame: str) -> int:
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        waiting[c] = (seq, fut)
+        c.send(frame)
+        return await fut
+
+    clients = []
+    for i in range(conversations):
+        c = await open_client(fanout.HOST, server.port, server.path(f"u{i}a"), on_text)
+        await request(c, 0, f'[0,"SUBSCRIBE","me/conversations/c{i}"]')
+        clients.append(c)
+    stop_at = time.monotonic() + duration
+    cpu0, t0 = time.process_time(), time.monotonic()
+    sent = 0
+
+    async def loop(i: int, c: Client) -> None:
+        nonlocal sent, errors
+        seq = 1
+        while time.monotonic() < stop_at:
+            frame = f'[{seq},"POST","me/conversations/c{i}/messages",{{"text":"m{seq}"}}]'
+            start = time.perf_counter()
+            status = await request(c, seq, frame)
+            latencies.append((time.perf_counter() - start) * 1000)
+            if status == 200:
+                sent += 1
+            else:
+                errors += 1
+                await asyncio.sleep(0.05)
+            seq += 1
+
+    await asyncio.gather(*(loop(i, c) for i, c in enumerate(clients)))
+    seconds = time.monotonic() - t0
+    cpu = (time.process_time() - cpu0) / seconds
+    for c in clients:
+        if c.transport is not None:
+            c.transport.close()
+    return {
+        "messages": sent,
+        "seconds": round(seconds, 2),
+        "latencies": latencies,
+        "errors": errors,
+        "cpu": round(cpu, 2),
+    }
+
+
+def main(argv: list[str] | None = None, pin: bool = True) -> list[SendResult]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=500)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--database", default="both", choices=["sqlite", "postgresql", "both"])
+    parser.add_argument("--results", type=Path, default=fanout.RESULTS)
+    args = parser.parse_args(argv)
+    fanout.PIN = pin
+    if pin and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {fanout.CLIENT_CPU})
+    out = []
+    for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
+        with tempfile.TemporaryDirectory() as tmp:
+            drop = None
+            url = None
+            if database == "postgresql":
+                url, drop = _pg_database()
+            server = fanout.Chinwag(tmp, database_url=url)
+            try:
+                _setup(server, args.conversations)
+                raw = fanout._loop_run(_run(server, args.conversations, args.duration))
+            finally:
+                server.stop()
+                if drop is not None:
+                    drop()
+        lat = raw["latencies"]
+        r = SendResult(
+            database=database,
+            conversations=args.conversations,
+            messages=raw["messages"],
+            seconds=raw["seconds"],
+            messages_per_s=round(raw["messages"] / raw["seconds"], 1),
+            p50_ms=round(fanout._pct(lat, 50), 1),
+            p99_ms=round(fanout._pct(lat, 99), 1),
+            errors=raw["errors"],
+            generator_cpu=raw["cpu"],
+            load=round(os.getloadavg()[0], 1),
+        )
+        out.append(r)
+        print(
+            f"  {database:10} {r.conversations} conversations: {r.messages_per_s:8.0f} messages/s"
+            f"  ack p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  errors {r.errors}"
+            f"  generator CPU {r.generator_cpu:.0%}  load {r.load}",
+            flush=True,
+        )
+    args.results.mkdir(parents=True, exist_ok=True)
+    record = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "command": "python -m bench.fanout_sends " + " ".join(sys.argv[1:]),
+        "results": [asdict(r) for r in out],
+    }
+    (args.results / "fanout_sends.json").write_text(json.dumps(record, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    main()
