@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from chinwag.clock import FakeClock
+from chinwag.errors import RateLimited
 from chinwag.schemas import UserPut, parse
 from chinwag.services import admin, apps, dashboard, users
 from chinwag.services.context import Context
@@ -79,6 +80,16 @@ def test_sessions_expire(login: admin.Admin, clock: FakeClock) -> None:
     assert not login.valid(cookie + "0") and not login.valid("123.abc") and not login.valid(None)
     clock.advance(admin.SESSION_SECONDS * 1000 + 1000)
     assert not login.valid(cookie)
+
+
+def test_sign_in_attempts_are_limited(login: admin.Admin, clock: FakeClock) -> None:
+    for _ in range(10):
+        assert login.login("wrong", "10.0.0.1") is None
+    with pytest.raises(RateLimited):
+        login.login(PASSWORD, "10.0.0.1")
+    assert login.login(PASSWORD, "10.0.0.2")  # another client is not held up
+    clock.advance(6_000)
+    assert login.login(PASSWORD, "10.0.0.1")
 
 
 def test_dashboard_needs_the_admin_password(client: TestClient, app_keys: apps.AppWithKeys) -> None:

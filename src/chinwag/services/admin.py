@@ -13,9 +13,10 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chinwag.clock import Clock, SystemClock
+from chinwag.domain.ratelimit import RateLimiter
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SESSION_SECONDS = 12 * 3600
@@ -50,9 +51,13 @@ class Admin:
     password_hash: str
     session_key: str
     clock: Clock
+    #: Sign-in attempts per client address: 10 at once, then one every 6 seconds.
+    attempts: RateLimiter = field(default_factory=lambda: RateLimiter(1 / 6, 10))
 
-    def login(self, password: str) -> str | None:
-        """A session cookie value if the password is right, else None."""
+    def login(self, password: str, client: str = "") -> str | None:
+        """A session cookie value if the password is right, else None; RATE_LIMITED when this
+        client tried too often."""
+        self.attempts.take(client, self.clock.now_ms(), "sign-in attempts")
         if not check_password(password, self.password_hash):
             return None
         expires = int(self.clock.now_ms() / 1000) + SESSION_SECONDS

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from chinwag.errors import ChinwagError
+from chinwag.errors import ChinwagError, RateLimited
 from chinwag.services import admin as admin_service
 from chinwag.services import apps, dashboard
 from chinwag.services.admin import COOKIE, Admin
@@ -108,8 +108,14 @@ async def login(request: Request) -> Response:
     if admin is None:
         return _login_page("The dashboard is not configured on this server.", 503)
     form = await _form(request)
-    cookie = admin.login(form.get("password", ""))
     app_id = form.get("app", "")
+    client = request.client.host if request.client else ""
+    try:
+        cookie = admin.login(form.get("password", ""), client)
+    except RateLimited as exc:
+        page = _login_page("Too many attempts; wait a minute and try again.", 429, app_id)
+        page.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        return page
     if cookie is None:
         return _login_page("That password is not right.", 401, app_id)
     target = f"/dashboard?{urlencode({'app': app_id})}" if app_id else "/dashboard"
