@@ -23,6 +23,17 @@ def load_conversation(unit: Unit, app_id: str, conversation_id: str) -> Conversa
     return conv
 
 
+def load_member(unit: Unit, app_id: str, conversation_id: str, user_id: str) -> Participant:
+    """The user's current membership, or 404 when they have none (never joined or removed)."""
+    old = store.get_participant(unit.tx, app_id, conversation_id, user_id)
+    if old is None or not old.member:
+        raise NotFound(
+            f"{user_id!r} is not a participant of {conversation_id!r}",
+            code="PARTICIPANT_NOT_FOUND",
+        )
+    return old
+
+
 def require_users(unit: Unit, app_id: str, user_ids: list[str]) -> None:
     missing = sorted(set(user_ids) - user_store.existing_ids(unit.tx, app_id, user_ids))
     if missing:
@@ -111,12 +122,7 @@ def patch_participant(
     """Change access (``None`` included) or notify of an existing member."""
     with ctx.write() as unit:
         conv = load_conversation(unit, app_id, conversation_id)
-        old = store.get_participant(unit.tx, app_id, conv.id, user_id)
-        if old is None or not old.member:
-            raise NotFound(
-                f"{user_id!r} is not a participant of {conversation_id!r}",
-                code="PARTICIPANT_NOT_FOUND",
-            )
+        old = load_member(unit, app_id, conv.id, user_id)
         if body.access is None and body.notify is None:
             raise InvalidRequest("send access, notify, or both")
         new = old.membership
@@ -134,12 +140,7 @@ def delete_participant(ctx: Context, app_id: str, conversation_id: str, user_id:
     """Remove the membership; the user keeps the history they could read until now."""
     with ctx.write() as unit:
         conv = load_conversation(unit, app_id, conversation_id)
-        old = store.get_participant(unit.tx, app_id, conv.id, user_id)
-        if old is None or not old.member:
-            raise NotFound(
-                f"{user_id!r} is not a participant of {conversation_id!r}",
-                code="PARTICIPANT_NOT_FOUND",
-            )
+        old = load_member(unit, app_id, conv.id, user_id)
         new = rules.remove(old.membership, conv_store.current_seq(unit.tx, app_id, conv.id))
         write_membership(unit, app_id, conv, user_id, old, new, old.notify)
 
