@@ -938,3 +938,35 @@ def test_guest_mute_kick_and_invite_reach_the_open_chatbox(
     expect(invited.messages()).to_contain_text("house rules apply")
     expect(invited.page.locator(".badge-guest")).to_be_visible()
     expect(invited.field()).to_be_hidden()
+
+
+def test_leave_select_null_and_destroy(chinwag: Chinwag, pages: Pages,
+                                       open_tab: Callable[..., Tab]) -> None:
+    conversation = cid()
+    me = "leaver-" + uuid.uuid4().hex[:6]
+    chinwag.user(me, "Lee")
+    chinwag.user("654321", "Sebastian")
+    chinwag.conversation(conversation, [me, "654321"], subject="Leaving")
+    chinwag.send(conversation, "654321", "last words")
+    tab = open_tab(pages.sample(boot(APP_ID, {"id": me, "name": "Lee"}, (
+        "const conversation = session.getOrCreateConversation("
+        f"'{conversation}');\n"
+        "const chatbox = session.createChatbox();\n"
+        "window.chatbox = chatbox; window.conversation = conversation;\n"
+        "await chatbox.select(conversation);\n"
+        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    tab.wait_done()
+    expect(tab.messages()).to_contain_text("last words")
+    assert tab.page.evaluate("window.conversation.leave()") is True
+    expect(tab.page.locator(".notice")).to_have_text(
+        "You are not part of this conversation anymore.")
+    conv = chinwag.ok(chinwag.rest.get(f"/v1/{APP_ID}/conversations/{conversation}"))
+    assert me not in conv["participants"]
+    tab.page.evaluate("window.chatbox.select(null)")
+    expect(tab.page.get_by_text("No conversation selected")).to_be_visible()
+    tab.page.evaluate("window.chatbox.destroy()")
+    expect(tab.page.locator(".chinwag-host")).to_have_count(0)
+    assert tab.page.evaluate("window.chatbox.isAlive") is False
+    assert tab.page.evaluate("window.session.getChatboxes().length") == 0
+    tab.page.evaluate("window.session.destroy()")
+    assert tab.page.evaluate("window.session.isAlive") is False
