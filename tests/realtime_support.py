@@ -69,7 +69,15 @@ class Client:
         url = f"{base}/v1/{app_id}/realtime/{quote(user_id, safe='')}"
         if query:
             url += "?" + "&".join(f"{k}={quote(v)}" for k, v in query.items())
-        return cls(connect(url, open_timeout=10, close_timeout=2, max_size=2**24, legacy=True))
+        return cls(
+            connect(
+                url,
+                open_timeout=10,
+                close_timeout=2,
+                max_size=2**24,
+                legacy=True,
+            )
+        )
 
     def send_raw(self, data: str | bytes) -> None:
         self.ws.send(data)
@@ -148,3 +156,29 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def stalled_session(base: str, app_id: str, user_id: str, first: str) -> socket.socket:
+    """A session that sends one request frame and then never reads: a slow client.
+
+    A plain socket with a small receive buffer, speaking just enough WebSocket to open and send
+    one masked text frame (an all-zero mask leaves the payload as is)."""
+    host, port = base.removeprefix("ws://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    sock.sendall(
+        (
+            f"GET /v1/{app_id}/realtime/{quote(user_id, safe='')} HTTP/1.1\r\n"
+            f"Host: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert response.startswith(b"HTTP/1.1 101"), response
+    payload = first.encode()
+    assert len(payload) < 126
+    sock.sendall(bytes([0x81, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+    return sock

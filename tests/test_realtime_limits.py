@@ -13,11 +13,12 @@ import pytest
 
 from chinwag.clock import FakeClock
 from chinwag.realtime import protocol
+from chinwag.realtime.connection import Connection
 from chinwag.realtime.node import Limits, RealtimeNode
 from chinwag.services import apps, sessions
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
-from tests.realtime_support import Client, live_server
+from tests.realtime_support import Client, live_server, stalled_session
 
 
 class Server:
@@ -186,30 +187,55 @@ def test_slow_consumer_is_told_to_resync_and_others_are_not_stalled(
         ctx, server.app_id, "busy", ConversationPut(participants=["fast", "slow"])
     )
     server.node.limits = Limits(queue_limit=5)
-    with server.client("fast") as fast, server.client("slow") as slow:
+    with server.client("fast") as fast:
         fast.ok("SUBSCRIBE", "me/conversations/busy")
-        sel = slow.ok("SUBSCRIBE", "me/conversations/busy")
-        # Fill the slow client's queue from the loop faster than any writer drains it.
+        # Subscribing again replaces the watch (and must keep the node subscribed).
+        sel = fast.ok("SUBSCRIBE", "me/conversations/busy")
+        stalled = stalled_session(
+            server.base, server.app_id, "slow", '[0,"SUBSCRIBE","me/conversations/busy"]'
+        )
+        # The slow client never reads. The server pushes large events from its loop, one per
+        # turn as from the bus: once the socket buffers are full the transport pushes back,
+        # events queue, and past queue_limit the resync policy applies; the loop never waits.
         hub = server.node.hub
-        conn = next(iter(hub.connections_of(server.app_id, "slow")))
+        deadline = time.monotonic() + 10
+        while not hub.connections_of(server.app_id, "slow") or not next(
+            iter(hub.connections_of(server.app_id, "slow"))
+        ).watches.get("busy"):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        conn: Connection = next(iter(hub.connections_of(server.app_id, "slow")))
+        filler = '{"type":"filler","pad":"' + "x" * 65_536 + '"}'
 
-        async def fill() -> None:  # on the server's loop, where the hub lives
-            for _ in range(6):
-                conn.push('{"type":"filler"}')
+        async def fill() -> int:  # on the server's loop, where the hub lives
+            for _ in range(1_000):
+                conn.push(filler)
+                if conn.overflows:
+                    break
+                await asyncio.sleep(0)
+            return int(conn.overflows)
 
         assert server.node.loop is not None
-        asyncio.run_coroutine_threadsafe(fill(), server.node.loop).result(timeout=10)
-        assert conn.overflows == 1
-        resync = slow.wait_event("resync")
-        assert resync["reason"] == "SLOW_CONSUMER"
-        assert resync["positions"] == {"busy": sel["position"]}
+        overflows = asyncio.run_coroutine_threadsafe(fill(), server.node.loop).result(timeout=30)
+        assert overflows == 1
+        assert not conn.watches  # it watches nothing until it resubscribes
+        assert fast.ok("GET", "ping") == {}  # everyone else is served meanwhile
         fast.ok("POST", "me/conversations/busy/messages", {"text": "go on"})
         fast.wait_event("message.created")
-        assert not [e for e in slow.drain() if e["type"] == "message.created"]
-        # It re-subscribes from its position and gets what it missed.
-        again = slow.ok(
-            "SUBSCRIBE", "me/conversations/busy", {"after": resync["positions"]["busy"]}
-        )
+        # When the slow client reads again, it finds the resync event after what was in flight.
+        stalled.settimeout(10)
+        seen = b""
+        while b'"type":"resync"' not in seen:
+            chunk = stalled.recv(1 << 20)
+            assert chunk, "closed before the resync event"
+            seen = seen[-200:] + chunk
+        tail = seen[seen.index(b'"type":"resync"') :]
+        assert b'"reason":"SLOW_CONSUMER"' in tail
+        assert f'"positions":{{"busy":{sel["position"]}}}'.encode() in tail
+        stalled.close()
+    # What the slow client is told, and how it catches up: read it with a normal client.
+    with server.client("slow") as slow:
+        again = slow.ok("SUBSCRIBE", "me/conversations/busy", {"after": sel["position"]})
         assert [e["message"]["text"] for e in again["events"]] == ["go on"]
 
 

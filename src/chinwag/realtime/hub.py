@@ -96,7 +96,7 @@ class Hub:
         self._apps[app_id] -= 1
         if self._apps[app_id] == 0:
             del self._apps[app_id]
-            self._spawn(self.bus.unsubscribe(wire.app_channel(app_id)))
+            self._spawn(self._unsubscribe_if_idle(wire.app_channel(app_id), app_id=app_id))
 
     # -- watching --------------------------------------------------------------------------
 
@@ -120,7 +120,7 @@ class Hub:
         if conn.closed:  # the socket closed while we subscribed: leave no watch behind
             if not room.watches and self.rooms.get(channel) is room:
                 del self.rooms[channel]
-                self._spawn(self.bus.unsubscribe(channel))
+                self._spawn(self._unsubscribe_if_idle(channel))
             return w
         room.watches[conn] = w
         conn.watches[conversation_id] = w
@@ -150,7 +150,14 @@ class Hub:
         room.watches.pop(conn, None)
         if not room.watches:
             del self.rooms[channel]
-            self._spawn(self.bus.unsubscribe(channel))
+            self._spawn(self._unsubscribe_if_idle(channel))
+
+    async def _unsubscribe_if_idle(self, channel: str, app_id: str | None = None) -> None:
+        """Leave a channel nobody here needs any more, unless someone came back meanwhile (the
+        bus runs subscribe and unsubscribe in the order asked, so a later subscribe wins)."""
+        still_needed = app_id in self._apps if app_id is not None else channel in self.rooms
+        if not still_needed:
+            await self.bus.unsubscribe(channel)
 
     def is_viewing(self, app_id: str, user_id: str, conversation_id: str) -> bool:
         """Whether one of the user's connections on this node watches the conversation live.

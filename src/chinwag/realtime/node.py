@@ -1,7 +1,7 @@
 """This node's realtime side: the hub, the bus, the sink, and the loop serving one socket.
 
 The socket loop only moves frames: :mod:`protocol` reads them, :mod:`routes` makes the one
-service call, the connection's writer sends the replies and pushes.
+service call, the connection sends the replies and pushes.
 """
 
 from __future__ import annotations
@@ -135,18 +135,14 @@ class RealtimeNode:
             self.hub.resync,
         )
         await self.hub.add(conn)
-        writer = asyncio.create_task(conn.run_writer())
         try:
-            await self._read(ws, conn, writer)
+            await self._read(ws, conn)
         finally:
             self.hub.remove(conn)
-            writer.cancel()
-            with contextlib.suppress(BaseException):
-                await writer
 
-    async def _read(self, ws: Socket, conn: Connection, writer: asyncio.Task[None]) -> None:
+    async def _read(self, ws: Socket, conn: Connection) -> None:
         refused = 0
-        while not writer.done():
+        while not conn.closed:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
