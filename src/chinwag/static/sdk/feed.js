@@ -42,6 +42,8 @@ export class Feed extends Emitter {
         this.view = viewOf(body.access || {});
         this.ended = null;
         this.position = Math.max(this.position || 0, body.position || 0);
+        // What changed before this subscription started is not pushed: bring the list level.
+        if (!this.asGuest) this.session._conversations.refresh();
         return body;
       });
       this._subscribed.catch(() => { this._subscribed = null; });
