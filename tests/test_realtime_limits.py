@@ -246,3 +246,21 @@ def test_shutdown_closes_sessions_with_1012(ctx: Context, app_keys: apps.AppWith
     closed = c.wait_closed()
     assert closed.code == 1012 and closed.code in protocol.CLOSE_CODES
     c.close()
+
+
+def test_too_many_subscriptions_on_one_connection(ctx: Context, server: Server) -> None:
+    from chinwag.schemas import ConversationPut, UserPut
+    from chinwag.services import conversations, users
+
+    users.put_user(ctx, server.app_id, "u", UserPut(name="u"))
+    for cid in ("c1", "c2", "c3"):
+        conversations.put_conversation(ctx, server.app_id, cid, ConversationPut(participants=["u"]))
+    server.node.limits = Limits(max_watches=2)
+    with server.client("u") as c:
+        c.ok("SUBSCRIBE", "me/conversations/c1")
+        c.ok("SUBSCRIBE", "me/conversations/c2")
+        status, body = c.request("SUBSCRIBE", "me/conversations/c3")
+        assert (status, body["errorCode"]) == (429, "TOO_MANY_SUBSCRIPTIONS")
+        c.ok("SUBSCRIBE", "me/conversations/c2")  # subscribing again is no new watch
+        c.ok("UNSUBSCRIBE", "me/conversations/c1")
+        c.ok("SUBSCRIBE", "me/conversations/c3")

@@ -49,6 +49,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "PAYLOAD_TOO_LARGE": (413, "The request body is larger than the limit."),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After seconds."),
     "TOO_MANY_CONNECTIONS": (429, "This user has too many realtime connections open."),
+    "TOO_MANY_SUBSCRIPTIONS": (429, "This realtime connection watches too many conversations."),
 }
 
 

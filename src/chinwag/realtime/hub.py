@@ -206,6 +206,9 @@ class Hub:
 
     def _to_watch(self, room: Room, w: Watch, header: Header, text: str) -> None:
         if w.pending is not None:
+            if len(w.pending) >= w.conn.queue_limit:  # set-up outlasted a flood: resync
+                self.resync(w.conn)
+                return
             w.pending.append((header, text))
             return
         p = header.position

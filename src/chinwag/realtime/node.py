@@ -45,6 +45,8 @@ class Limits:
     max_connections_per_user: int = 20
     #: Undelivered events per connection before the resync policy applies.
     queue_limit: int = 2000
+    #: Conversations one connection may watch at once.
+    max_watches: int = 200
 
 
 def _tune_gc() -> None:
@@ -175,7 +177,9 @@ class RealtimeNode:
     async def _handle(self, conn: Connection, req: protocol.Request) -> None:
         try:
             handler, params = routes.resolve(req.method, req.path)
-            body, then = await handler(routes.Call(self.ctx, self.hub, conn, params, req.data))
+            body, then = await handler(
+                routes.Call(self.ctx, self.hub, conn, params, req.data, self.limits.max_watches)
+            )
         except ChinwagError as exc:
             conn.reply(protocol.error_reply(req.seq, exc))
             return

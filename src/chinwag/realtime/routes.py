@@ -17,7 +17,7 @@ from pydantic import Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from chinwag.domain import limits as L
-from chinwag.errors import NotFound
+from chinwag.errors import ChinwagError, NotFound
 from chinwag.realtime import wire
 from chinwag.realtime.connection import Connection
 from chinwag.realtime.hub import Hub
@@ -69,6 +69,7 @@ class Call:
     conn: Connection
     params: dict[str, str]
     data: Any
+    max_watches: int = 200
 
     @property
     def session(self) -> sessions.Session:
@@ -164,6 +165,11 @@ async def subscribe(call: Call) -> Result:
     q = call.body(SubscribeIn)
     cid = call.params["conversationId"]
     guest = sessions.GuestPass(q.invite) if q.asGuest else None
+    if cid not in call.conn.watches and len(call.conn.watches) >= call.max_watches:
+        raise ChinwagError(
+            f"a connection may watch at most {call.max_watches} conversations; unsubscribe first",
+            code="TOO_MANY_SUBSCRIPTIONS",
+        )
     w = await call.hub.watch(call.conn, cid)
     w.guest = guest
     try:
