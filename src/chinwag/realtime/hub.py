@@ -29,6 +29,7 @@ from chinwag.errors import ERROR_CODES, ChinwagError
 from chinwag.realtime import protocol, wire
 from chinwag.realtime.bus import Bus
 from chinwag.realtime.connection import Connection, Watch
+from chinwag.realtime.roster import Roster
 from chinwag.realtime.wire import Header
 from chinwag.services.events import Event
 
@@ -68,6 +69,8 @@ class Hub:
         self.users: dict[tuple[str, str], set[Connection]] = {}
         self._apps: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: The live guest roster (realtime/roster.py), told when guest watches start and end.
+        self.roster: Roster | None = None
 
     # -- connections -----------------------------------------------------------------------
 
@@ -135,6 +138,8 @@ class Hub:
         room = self.rooms.get(wire.conversation_channel(w.app_id, w.conversation_id))
         if room is None or room.watches.get(w.conn) is not w:
             return
+        if kind == "guest" and live and self.roster is not None:
+            self.roster.join(w)
         for header, text in held:
             assert isinstance(header, Header)
             self._to_watch(room, w, header, text)
@@ -143,6 +148,8 @@ class Hub:
         w = conn.watches.pop(conversation_id, None)
         if w is None:
             return
+        if self.roster is not None:
+            self.roster.leave(w)
         channel = wire.conversation_channel(w.app_id, conversation_id)
         room = self.rooms.get(channel)
         if room is None:
@@ -211,6 +218,8 @@ class Hub:
                 return
             w.pending.append((header, text))
             return
+        if header.type == "guests.changed" and w.kind == "guest":
+            return  # guests learn nothing about other guests (realtime/roster.py)
         p = header.position
         mine = w.conn.user_id in header.users
         if not w.live:
@@ -245,6 +254,8 @@ class Hub:
             return  # a former member watching as a guest: still a guest
         view = rules.participant_view(header.membership)
         w.kind, w.live = view.kind, view.live
+        if self.roster is not None:
+            self.roster.leave(w)  # a guest made a participant leaves the roster
 
     def _recheck_guest(self, w: Watch) -> None:
         assert w.guest_access is not None

@@ -19,10 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from chinwag.errors import ChinwagError, RateLimited
 from chinwag.realtime import protocol, routes
-from chinwag.realtime.bus import Bus
+from chinwag.realtime.bus import Bus, RedisBus
 from chinwag.realtime.connection import Connection
 from chinwag.realtime.hub import Hub
 from chinwag.realtime.ratelimit import TokenBucket
+from chinwag.realtime.roster import LocalRosterStore, RedisRosterStore, Roster, RosterStore
 from chinwag.realtime.sink import BusSink
 from chinwag.services import sessions
 from chinwag.services.context import Context
@@ -84,6 +85,12 @@ class RealtimeNode:
         self.monotonic = monotonic
         self.sink = BusSink()
         self.hub = Hub(bus, self._catch_up)
+        store: RosterStore = (
+            RedisRosterStore(bus.url, bus.prefix)
+            if isinstance(bus, RedisBus)
+            else LocalRosterStore()
+        )
+        self.roster = self.hub.roster = Roster(bus, store, ctx.clock.now_ms)
         self._publisher: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -92,6 +99,7 @@ class RealtimeNode:
         _tune_gc()
         await self.bus.start(self.hub.on_message, self.hub.on_lost)
         self.sink.attach()
+        await self.roster.start()
         self._publisher = asyncio.create_task(self.sink.run(self.bus), name="chinwag-publisher")
 
     async def stop(self) -> None:
@@ -100,6 +108,7 @@ class RealtimeNode:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._publisher
         await self.hub.close()
+        await self.roster.close()
         await self.bus.close()
 
     async def _catch_up(

@@ -31,7 +31,7 @@ from chinwag.schemas import (
     UserPut,
     parse,
 )
-from chinwag.services import browser, sessions
+from chinwag.services import browser, roster, sessions
 from chinwag.services.context import Context
 
 
@@ -189,6 +189,17 @@ async def subscribe(call: Call) -> Result:
 async def unsubscribe(call: Call) -> Result:
     call.hub.unwatch(call.conn, call.params["conversationId"])
     return {}, None
+
+
+@route("GET", "me/conversations/{conversationId}/guests")
+async def guest_count(call: Call) -> Result:
+    """How many guests watch, on every node (participants only; never who)."""
+    cid = call.params["conversationId"]
+    call.body(Empty)
+    await call.run(roster.check_may_count, cid)
+    roster_ = call.hub.roster
+    count = 0 if roster_ is None else await roster_.count(call.session.app_id, cid)
+    return {"count": count}, None
 
 
 @route("GET", "me/conversations/{conversationId}/messages")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from chinwag.domain import limits as L
 from chinwag.domain.access import GuestAccess
 from chinwag.domain.moderation import RestrictionKind
 from chinwag.schemas import InviteIn, KickIn, RestrictionPut
-from chinwag.services import audit, moderation
+from chinwag.services import audit, moderation, roster
 from chinwag.storage.moderation import Invite
 from chinwag.web.deps import AuthedApp, Ctx, Cursor, PathId
 
@@ -73,6 +74,18 @@ def kick_guest(
 ) -> dict[str, Any]:
     moderation.kick(ctx, app.id, conversationId, userId, (body or KickIn()).reason)
     return {}
+
+
+@router.get(
+    "/conversations/{conversationId}/guests",
+    summary="The guests watching now, on every node (live roster)",
+)
+async def list_guests(
+    request: Request, ctx: Ctx, app: AuthedApp, conversationId: PathId
+) -> dict[str, Any]:
+    await run_in_threadpool(roster.check_conversation, ctx, app.id, conversationId)
+    guests = await request.app.state.realtime.roster.guests(app.id, conversationId)
+    return {"data": [g.to_json() for g in guests], "count": len(guests)}
 
 
 @router.get("/conversations/{conversationId}/guestRestrictions", summary="Bans and mutes of guests")
