@@ -169,6 +169,17 @@ def test_two_nodes_share_messages_guests_and_revocations(cluster: Cluster) -> No
         history = bob.ok("GET", "me/conversations/team/messages")["data"]
         assert "after revocation" in [m["text"] for m in history]
 
+        # A moderator kicks the guest through node 0: its subscription on node 1 ends at once.
+        cluster.rest(0, "POST", "/conversations/team/guests/sup/kick", {"reason": "test"})
+        assert sup.wait_event("subscription.ended")["errorCode"] == "GUEST_ACCESS_NOT_ALLOWED"
+        alice.ok("POST", "me/conversations/team/messages", {"text": "after the kick"})
+        bob.wait_event(said("after the kick"))
+        assert not [
+            e
+            for e in sup.drain()
+            if e["type"] == "message.created" and e["message"]["text"] == "after the kick"
+        ]
+
     # The guest left no trace on either node.
     for node in (0, 1):
         assert "sup" not in cluster.rest(node, "GET", "/conversations/team")["participants"]
