@@ -16,6 +16,7 @@ from chinwag.services.audit import install as install_audit
 from chinwag.services.context import Context
 from chinwag.web import (
     dashboard,
+    dashboard_moderation,
     dashboard_outbox,
     errors,
     realtime,
@@ -58,6 +59,7 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
     # The browser side: /talk.js, /demo, /dashboard. CORS: the SDK runs on the integrator's origin.
     api.include_router(sdk.router)
     api.include_router(dashboard_outbox.router)
+    api.include_router(dashboard_moderation.router)
     api.include_router(dashboard.router)
     api.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["*"],

@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from chinwag.errors import ChinwagError, RateLimited
 from chinwag.services import admin as admin_service
-from chinwag.services import apps, dashboard
+from chinwag.services import apps, dashboard, moderation
 from chinwag.services.admin import COOKIE, Admin
 from chinwag.services.sessions import signature_of
 
@@ -167,24 +168,42 @@ def _int(form: dict[str, str], key: str, label: str) -> int:
         raise ValueError(f"{label} must be a whole number") from None
 
 
+#: Who the audit log names for the dashboard's actions (one admin password, one operator).
+ADMIN_ACTOR = "admin:operator"
+
+
 @router.get("/conversations/{conversation_id}")
-def inspect(request: Request, conversation_id: str) -> Response:
-    """Supervisor inspection: the transcript, and the live conversation opened as a guest."""
+async def inspect(request: Request, conversation_id: str) -> Response:
+    """Supervisor inspection, silent: recorded in the audit log each time the page opens (the
+    moderation page also opens it announced)."""
     if not _signed_in(request):
         return _login_page()
-    ctx = request.app.state.ctx
+    return await inspection_page(request, request.query_params.get("app"), conversation_id, False)
+
+
+async def inspection_page(
+    request: Request, app_id: str | None, conversation_id: str, announced: bool
+) -> Response:
+    """Record the inspection, then the transcript, the live guest roster, and the live
+    conversation opened as a guest."""
+    ctx = request.app.state.ctx.acting(ADMIN_ACTOR)
     try:
-        app = dashboard.pick_app(ctx, request.query_params.get("app"))
-        data = dashboard.transcript(ctx, app.app.id, conversation_id)
+        app = await run_in_threadpool(dashboard.pick_app, ctx, app_id)
+        await run_in_threadpool(
+            moderation.record_inspection, ctx, app.app.id, conversation_id, announced
+        )
+        data = await run_in_threadpool(dashboard.transcript, ctx, app.app.id, conversation_id)
     except ChinwagError as exc:
         return _message("Not found", exc.reasons[0], 404)
+    guests = await request.app.state.realtime.roster.guests(app.app.id, conversation_id)
     boot = {
         "appId": app.app.id,
         "conversationId": conversation_id,
         "me": {"id": SUPERVISOR_ID, "name": "Supervisor"},
         "signature": signature_of(app.secret_keys[0], SUPERVISOR_ID),
     }
-    return _page(f"Inspect {conversation_id}", _inspect_html(app.app.id, data, boot))
+    html = _inspect_html(app.app.id, data, boot, [g.user_id for g in guests])
+    return _page(f"Inspect {conversation_id}", html)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -277,23 +296,31 @@ def _conversation_row(app_q: str, c: dict[str, Any]) -> str:
         f"{escape(uid)} ({escape(p['access'])})" for uid, p in c["participants"].items()
     )
     link = f"/dashboard/conversations/{quote(c['id'], safe='')}?app={app_q}"
+    mod = f"/dashboard/conversations/{quote(c['id'], safe='')}/moderation?app={app_q}"
     return (
         f"<tr><td><code>{escape(c['id'])}</code></td><td>{escape(c['subject'] or '')}</td>"
         f"<td>{names or '<span class=muted>none</span>'}</td><td>{escape(c['guestAccess'])}</td>"
-        f'<td><a class="button small" href="{escape(link)}">Open as guest</a></td></tr>'
+        f'<td><a class="button small" href="{escape(link)}">Open as guest</a> '
+        f'<a class="button small" href="{escape(mod)}">Moderate</a></td></tr>'
     )
 
 
-def _inspect_html(app_id: str, data: dict[str, Any], boot: dict[str, Any]) -> str:
+def _inspect_html(
+    app_id: str, data: dict[str, Any], boot: dict[str, Any], guests: list[str]
+) -> str:
     conv = data["conversation"]
     lines = "".join(
         f'<li class="{"system" if m["type"] == "SystemMessage" else "user"}"><span class="who">'
         f'{escape(m["senderId"] or "system")}</span> {escape(m["text"])}</li>'
         for m in data["messages"]
     ) or '<li class="muted">No messages yet.</li>'
+    watching = "".join(f"<li><code>{escape(g)}</code></li>" for g in guests if g != SUPERVISOR_ID)
     return _template(
         "inspect.html",
         app_q=quote(app_id),
+        cid_q=quote(conv["id"], safe=""),
+        guest_count=len(guests),
+        guests=watching or '<li class="muted">none besides you</li>',
         title=escape(conv["subject"] or conv["id"]),
         supervisor=SUPERVISOR_ID,
         count=len(data["messages"]),
