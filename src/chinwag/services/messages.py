@@ -110,22 +110,31 @@ def history(
 ) -> list[dict[str, Any]]:
     """A page of messages, newest first, older than ``starting_after``; limited to what
     ``view`` may see (``None``: the backend, which sees everything)."""
+    if view is not None:
+        rules.check_can_read(view)
+    upto = view.horizon if view is not None else None
     with ctx.read() as tx:
-        if conv_store.get_conversation(tx, app_id, conversation_id) is None:
-            raise NotFound(f"no conversation {conversation_id!r}", code="CONVERSATION_NOT_FOUND")
-        before = None
-        if starting_after is not None:
-            anchor = store.get_message(tx, app_id, conversation_id, starting_after)
-            if anchor is None:
+        # The common case costs two statements: the page, then the members for readBy. Only
+        # an empty page looks further, to tell "nothing older" from a wrong id.
+        if starting_after is None:
+            rows = store.page(tx, app_id, conversation_id, limit, None, upto)
+        else:
+            rows = store.page_before_message(
+                tx, app_id, conversation_id, limit, starting_after, upto
+            )
+        if not rows:
+            if conv_store.get_conversation(tx, app_id, conversation_id) is None:
+                raise NotFound(
+                    f"no conversation {conversation_id!r}", code="CONVERSATION_NOT_FOUND"
+                )
+            if starting_after is not None and not store.get_message(
+                tx, app_id, conversation_id, starting_after
+            ):
                 raise NotFound(
                     f"startingAfter: no message {starting_after!r}", code="MESSAGE_NOT_FOUND"
                 )
-            before = anchor.position
-        if view is not None:
-            rules.check_can_read(view)
-        upto = view.horizon if view is not None else None
-        rows = store.page(tx, app_id, conversation_id, limit, before, upto)
-        participants = part_store.list_participants(tx, app_id, conversation_id) if rows else []
+            return []
+        participants = part_store.list_participants(tx, app_id, conversation_id)
     return [message_json(m, read_by(m, participants)) for m in rows]
 
 

@@ -88,6 +88,34 @@ def page(
     return [Message.from_row(r) for r in rows]
 
 
+def page_before_message(
+    tx: Tx,
+    app_id: str,
+    conversation_id: str,
+    limit: int,
+    anchor_id: str,
+    upto: int | None,
+) -> list[Message]:
+    """Newest first: live messages older than the message ``anchor_id`` (and <= ``upto``), in
+    one statement; empty when the anchor is not in the conversation."""
+    horizon = "" if upto is None else " AND position <= ?"
+    rows = tx.all(
+        "SELECT * FROM messages WHERE app_id = ? AND conversation_id = ? AND position < "
+        "(SELECT position FROM messages WHERE app_id = ? AND id = ? AND conversation_id = ?)"
+        f"{horizon} AND deleted_at IS NULL ORDER BY position DESC LIMIT ?",
+        (
+            app_id,
+            conversation_id,
+            app_id,
+            anchor_id,
+            conversation_id,
+            *(() if upto is None else (upto,)),
+            limit,
+        ),
+    )
+    return [Message.from_row(r) for r in rows]
+
+
 def last_messages(tx: Tx, app_id: str, keys: list[tuple[str, int]]) -> dict[str, Message]:
     """The newest live message at or below a bound, for each ``(conversation_id, bound)``.
 

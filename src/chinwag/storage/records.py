@@ -16,7 +16,11 @@ def dumps(value: Any) -> str | None:
 
 
 def loads(value: str | None) -> Any:
-    return None if value is None else json.loads(value)
+    if value is None:
+        return None
+    if value == "{}":  # most custom maps are empty: skip the parser
+        return {}
+    return json.loads(value)
 
 
 @dataclass(frozen=True)
