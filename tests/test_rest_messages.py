@@ -129,6 +129,7 @@ def test_settings_get_and_patch(api):
         "identityVerification": False,
         "participantLimit": 50,
         "notificationDelaySeconds": 60,
+        "moderatorRoles": [],
     }
     changed = api.ok(api.patch("/settings", {"identityVerification": True, "participantLimit": 3}))
     assert changed["identityVerification"] is True and changed["participantLimit"] == 3

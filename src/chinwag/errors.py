@@ -33,6 +33,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "NOT_ALLOWED_TO_WRITE": (403, "The user's access (Read or None) does not allow writing."),
     "SYNC_NOT_ALLOWED": (403, "The app disallows this synchronization via the browser."),
     "GUEST_ACCESS_NOT_ALLOWED": (403, "Guest access is off for this app or conversation."),
+    "NOT_A_MODERATOR": (403, "The session's user may not moderate this conversation's guests."),
     "GUEST_BANNED": (403, "The user is banned from watching this conversation as a guest."),
     "INVITE_INVALID": (403, "The invite link is forged, revoked, or for another conversation."),
     "INVITE_EXPIRED": (403, "The invite link has expired."),

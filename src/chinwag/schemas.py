@@ -152,6 +152,11 @@ class SettingsPatch(Strict):
     identityVerification: bool | None = None
     participantLimit: Annotated[int, Field(ge=1, le=L.MAX_PARTICIPANT_LIMIT)] | None = None
     notificationDelaySeconds: Annotated[int, Field(ge=0, le=L.MAX_NOTIFICATION_DELAY)] | None = None
+    moderatorRoles: (
+        Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
+                  Field(max_length=20)]
+        | None
+    ) = None
 
 
 UsersBatchPut = Annotated[dict[Id, UserPut], Field(max_length=L.MAX_USERS_PER_BATCH_PUT)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chinwag.domain.access import Access
+from chinwag.storage.moderation import Invite
 from chinwag.storage.records import Conversation, Message, Participant, User
 
 
@@ -89,4 +90,17 @@ def conversation_json(
         "participants": {p.user_id: participant_json(p) for p in participants if listed(p)},
         "createdAt": c.created_at,
         "topicId": None,
+    }
+
+
+def invite_json(invite: Invite) -> dict[str, Any]:
+    """An invite link's record, without its token (shown only once, when minted)."""
+    return {
+        "id": invite.id,
+        "conversationId": invite.conversation_id,
+        "access": invite.access.value,
+        "expiresAt": invite.expires_at,
+        "revokedAt": invite.revoked_at,
+        "createdBy": invite.created_by,
+        "createdAt": invite.created_at,
     }

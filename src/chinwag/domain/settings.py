@@ -19,17 +19,28 @@ class AppSettings:
     identityVerification: bool = False
     participantLimit: int = 50
     notificationDelaySeconds: int = 60
+    #: User roles whose holders, as participants, may moderate the conversation's guests from
+    #: the browser (kick, mute, ban, lift, invites). Empty: only the backend and the dashboard.
+    moderatorRoles: tuple[str, ...] = ()
 
     @property
     def browser_sync(self) -> BrowserSync:
         return BrowserSync(self.allowUserSyncViaBrowser, self.allowConversationSyncViaBrowser)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["moderatorRoles"] = list(self.moderatorRoles)
+        return out
+
+    def may_moderate(self, role: str | None) -> bool:
+        """Whether a participant with this user role may moderate guests from the browser."""
+        return role is not None and role in self.moderatorRoles
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AppSettings:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "moderatorRoles" in known:
+            known["moderatorRoles"] = tuple(known["moderatorRoles"])
         return cls(**known)
 
     def patched(self, changes: dict[str, Any]) -> AppSettings:
@@ -42,6 +53,11 @@ class AppSettings:
                 reasons.append(f"{key} must be true or false")
             elif field.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
                 reasons.append(f"{key} must be an integer")
+            elif key == "moderatorRoles" and not _roles_ok(value):
+                reasons.append(
+                    f"moderatorRoles must be a list of at most {MAX_MODERATOR_ROLES} role names "
+                    f"of 1-{MAX_ROLE_LENGTH} characters"
+                )
         if not reasons:
             limit = changes.get("participantLimit", self.participantLimit)
             delay = changes.get("notificationDelaySeconds", self.notificationDelaySeconds)
@@ -53,4 +69,18 @@ class AppSettings:
                 )
         if reasons:
             raise InvalidRequest(*reasons)
+        if "moderatorRoles" in changes:
+            changes = {**changes, "moderatorRoles": tuple(dict.fromkeys(changes["moderatorRoles"]))}
         return replace(self, **changes)
+
+
+MAX_MODERATOR_ROLES = 20
+MAX_ROLE_LENGTH = 64
+
+
+def _roles_ok(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) <= MAX_MODERATOR_ROLES
+        and all(isinstance(r, str) and 1 <= len(r) <= MAX_ROLE_LENGTH for r in value)
+    )

@@ -17,6 +17,8 @@ from pydantic import Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from chinwag.domain import limits as L
+from chinwag.domain.access import GuestAccess
+from chinwag.domain.moderation import RestrictionKind
 from chinwag.errors import ChinwagError, NotFound
 from chinwag.realtime import wire
 from chinwag.realtime.connection import Connection
@@ -24,14 +26,18 @@ from chinwag.realtime.hub import Hub
 from chinwag.schemas import (
     ConversationPut,
     Id,
+    InviteIn,
+    KickIn,
     MessageEdit,
     ParticipantPatch,
     ParticipantPut,
+    RestrictionPut,
     Strict,
     UserPut,
     parse,
 )
-from chinwag.services import browser, roster, sessions
+from chinwag.serialize import invite_json
+from chinwag.services import browser, moderators, roster, sessions
 from chinwag.services.context import Context
 
 
@@ -275,3 +281,55 @@ async def delete_message(call: Call) -> Result:
     p = call.params
     call.body(Empty)
     return await call.run(browser.delete, p["conversationId"], p["messageId"]), None
+
+
+# -- guest moderation, for participants whose role allows it (services/moderators.py) ----------
+
+
+def _kind(call: Call) -> RestrictionKind:
+    kind = call.params["kind"]
+    if kind not in ("ban", "mute"):
+        raise NotFound(f"no such path: guests/{{userId}}/{kind[:20]}")
+    return RestrictionKind(kind)
+
+
+@route("POST", "conversations/{conversationId}/guests/{userId}/kick")
+async def kick_guest(call: Call) -> Result:
+    p = call.params
+    body = call.body(KickIn)
+    await call.run(moderators.kick, p["conversationId"], p["userId"], body.reason)
+    return {}, None
+
+
+@route("PUT", "conversations/{conversationId}/guests/{userId}/{kind}")
+async def restrict_guest(call: Call) -> Result:
+    p, kind = call.params, _kind(call)
+    b = call.body(RestrictionPut)
+    args = (p["conversationId"], p["userId"], kind, b.durationSeconds, b.reason)
+    return await call.run(moderators.restrict, *args), None
+
+
+@route("DELETE", "conversations/{conversationId}/guests/{userId}/{kind}")
+async def lift_guest_restriction(call: Call) -> Result:
+    p, kind = call.params, _kind(call)
+    call.body(Empty)
+    await call.run(moderators.lift, p["conversationId"], p["userId"], kind)
+    return {}, None
+
+
+@route("POST", "conversations/{conversationId}/invites")
+async def create_invite(call: Call) -> Result:
+    b = call.body(InviteIn)
+    cid = call.params["conversationId"]
+    minted = await call.run(
+        moderators.create_invite, cid, GuestAccess(b.access), b.expiresInSeconds
+    )
+    return {**invite_json(minted.invite), "token": minted.token}, None
+
+
+@route("DELETE", "conversations/{conversationId}/invites/{inviteId}")
+async def revoke_invite(call: Call) -> Result:
+    p = call.params
+    call.body(Empty)
+    await call.run(moderators.revoke_invite, p["conversationId"], p["inviteId"])
+    return {}, None

@@ -12,25 +12,13 @@ from chinwag.domain import limits as L
 from chinwag.domain.access import GuestAccess
 from chinwag.domain.moderation import RestrictionKind
 from chinwag.schemas import InviteIn, KickIn, RestrictionPut
+from chinwag.serialize import invite_json
 from chinwag.services import audit, moderation, roster
-from chinwag.storage.moderation import Invite
 from chinwag.web.deps import AuthedApp, Ctx, Cursor, PathId
 
 router = APIRouter(prefix="/v1/{appId}", tags=["moderation"])
 Limit = Annotated[int, Query(ge=1, le=L.MAX_PAGE)]
 Kind = Annotated[str, Query(pattern="^(ban|mute)$")]
-
-
-def _invite_json(invite: Invite) -> dict[str, Any]:
-    return {
-        "id": invite.id,
-        "conversationId": invite.conversation_id,
-        "access": invite.access.value,
-        "expiresAt": invite.expires_at,
-        "revokedAt": invite.revoked_at,
-        "createdBy": invite.created_by,
-        "createdAt": invite.created_at,
-    }
 
 
 @router.put(
@@ -116,12 +104,12 @@ def create_invite(
     minted = moderation.create_invite(
         ctx, app.id, conversationId, GuestAccess(body.access), body.expiresInSeconds
     )
-    return {**_invite_json(minted.invite), "token": minted.token}
+    return {**invite_json(minted.invite), "token": minted.token}
 
 
 @router.get("/conversations/{conversationId}/invites", summary="The conversation's invites")
 def list_invites(ctx: Ctx, app: AuthedApp, conversationId: PathId) -> dict[str, Any]:
-    return {"data": [_invite_json(i) for i in moderation.invites(ctx, app.id, conversationId)]}
+    return {"data": [invite_json(i) for i in moderation.invites(ctx, app.id, conversationId)]}
 
 
 @router.delete(

@@ -80,8 +80,66 @@ export class ConversationBuilder {
     );
   }
 
+  // -- Chinwag extensions: guest moderation, for participants whose role is in the app's
+  // moderatorRoles (docs/guests.md); the server refuses anyone else with NOT_A_MODERATOR.
+
+  /** Unlink one guest now, on every node; they may come back unless banned. */
+  kickGuest(user, options = {}) {
+    return this._moderate("kickGuest", user, "POST", "kick", _reason(options));
+  }
+
+  /** Make one guest read-only, for `durationSeconds` or until unmuted. */
+  muteGuest(user, options = {}) {
+    return this._moderate("muteGuest", user, "PUT", "mute", _restriction(options));
+  }
+
+  unmuteGuest(user) {
+    return this._moderate("unmuteGuest", user, "DELETE", "mute");
+  }
+
+  /** Ban one user as a guest (unlinked now; refused on reconnect), for `durationSeconds` or until unbanned. */
+  banGuest(user, options = {}) {
+    return this._moderate("banGuest", user, "PUT", "ban", _restriction(options));
+  }
+
+  unbanGuest(user) {
+    return this._moderate("unbanGuest", user, "DELETE", "ban");
+  }
+
+  /** Mint an invite: resolves to `{id, token, access, expiresAt, ...}`; pass `token` as `select(id, {invite})`. */
+  createInvite(options = {}) {
+    const data = {};
+    if (options.access !== undefined) data.access = options.access;
+    if (options.expiresInSeconds !== undefined) data.expiresInSeconds = options.expiresInSeconds;
+    return this._then("createInvite", () => this._session._remote.createInvite(this.id, data));
+  }
+
+  revokeInvite(inviteId) {
+    return this._then("revokeInvite", () => this._session._remote.revokeInvite(this.id, inviteId)).then(() => undefined);
+  }
+
+  /** How many guests watch now, on every node (participants only; never who). */
+  guestCount() {
+    return this._then("guestCount", () => this._session._remote.guestCount(this.id)).then((r) => r.count);
+  }
+
+  _moderate(what, user, method, action, data) {
+    const id = userId(user);
+    return this._then(what, () => this._session._remote.moderateGuest(this.id, id, method, action, data)).then(() => undefined);
+  }
+
   /** Resolves once every change made so far reached the server (rejects if one was refused). */
   get synced() {
     return this._chain;
   }
+}
+
+function _reason(options) {
+  return options.reason !== undefined ? { reason: options.reason } : {};
+}
+
+function _restriction(options) {
+  const data = _reason(options);
+  if (options.durationSeconds !== undefined) data.durationSeconds = options.durationSeconds;
+  return data;
 }

@@ -75,6 +75,24 @@ export class Remote {
     return this.call("POST", `/me/conversations/${enc(conversationId)}/read`, {});
   }
 
+  /** How many guests watch (participants only). */
+  guestCount(conversationId) {
+    return this.call("GET", `/me/conversations/${enc(conversationId)}/guests`);
+  }
+
+  /** Guest moderation (moderators only): `action` "kick", or "ban" / "mute" (PUT; DELETE lifts). */
+  moderateGuest(conversationId, userId, method, action, data) {
+    return this.call(method, `/conversations/${enc(conversationId)}/guests/${enc(userId)}/${action}`, data);
+  }
+
+  createInvite(conversationId, data) {
+    return this.call("POST", `/conversations/${enc(conversationId)}/invites`, data);
+  }
+
+  revokeInvite(conversationId, inviteId) {
+    return this.call("DELETE", `/conversations/${enc(conversationId)}/invites/${enc(inviteId)}`);
+  }
+
   typing(conversationId) {
     return this.call("POST", `/me/conversations/${enc(conversationId)}/typing`, { isTyping: true });
   }

@@ -1,0 +1,69 @@
+"""The SDK's guest moderation in Chromium: a participant whose role is in the app's
+``moderatorRoles`` mutes, unmutes and bans a guest from their page, and the guest's open chatbox
+follows; a participant without that role is refused (NOT_A_MODERATOR)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from playwright.sync_api import expect
+
+from tests.test_browser_sdk import (  # noqa: F401 - the browser suite's fixtures
+    APP_ID,
+    Chinwag,
+    Pages,
+    Tab,
+    boot,
+    browser,
+    chinwag,
+    cid,
+    open_tab,
+    pages,
+)
+
+
+def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
+        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:  # noqa: F811
+    conversation = cid()
+    suffix = uuid.uuid4().hex[:6]
+    mod, plain, troll = f"mod-{suffix}", f"plain-{suffix}", f"troll-{suffix}"
+    chinwag.ok(chinwag.rest.put(f"/v1/{APP_ID}/users/{mod}",
+                                json={"name": "Mona", "role": "moderator"}))
+    chinwag.user(plain, "Pat")
+    chinwag.user(troll, "Trev")
+    chinwag.conversation(conversation, [mod, plain], subject="Town hall")
+    chinwag.settings(moderatorRoles=["moderator"])
+    try:
+        guest = open_tab(pages.sample(boot(APP_ID, troll, (
+            "const chatbox = session.createChatbox();\n"
+            f"chatbox.select('{conversation}', {{asGuest: true}});\n"
+            "chatbox.mount(document.getElementById('talkjs-container'));"))))
+        expect(guest.field()).to_be_visible()
+        moderate = (f"window.conversation = session.getOrCreateConversation('{conversation}');\n"
+                    "await window.conversation.synced; window.__done = true;")
+        moderator = open_tab(pages.sample(boot(APP_ID, mod, moderate)))
+        moderator.wait_done()
+        moderator.page.wait_for_function("window.conversation.guestCount().then((n) => n === 1)")
+
+        call = "(js) => eval(js).then(() => 'ok', (e) => e.errorCode || String(e))"
+        assert moderator.page.evaluate(
+            call, f"window.conversation.muteGuest('{troll}', {{durationSeconds: 600}})") == "ok"
+        expect(guest.field()).to_be_hidden()
+        assert moderator.page.evaluate(call, f"window.conversation.unmuteGuest('{troll}')") == "ok"
+        expect(guest.field()).to_be_visible()
+        assert moderator.page.evaluate(
+            call, f"window.conversation.banGuest('{troll}', {{reason: 'trolling'}})") == "ok"
+        expect(guest.field()).to_be_hidden()
+        bans = chinwag.ok(chinwag.rest.get(
+            f"/v1/{APP_ID}/conversations/{conversation}/guestRestrictions"))["data"]
+        assert [(b["userId"], b["kind"], b["createdBy"]) for b in bans] == [
+            (troll, "ban", f"user:{mod}")]
+
+        # A participant without the role is refused by the server.
+        other = open_tab(pages.sample(boot(APP_ID, plain, moderate)))
+        other.wait_done()
+        assert other.page.evaluate(
+            call, f"window.conversation.unbanGuest('{troll}')") == "NOT_A_MODERATOR"
+    finally:
+        chinwag.settings(moderatorRoles=[])
