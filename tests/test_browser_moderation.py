@@ -42,9 +42,17 @@ def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
         expect(guest.field()).to_be_visible()
         moderate = (f"window.conversation = session.getOrCreateConversation('{conversation}');\n"
                     "await window.conversation.synced; window.__done = true;")
-        moderator = open_tab(pages.sample(boot(APP_ID, mod, moderate)))
+        mounted = moderate + (
+            "\nconst chatbox = session.createChatbox();\n"
+            "chatbox.select(window.conversation);\n"
+            "chatbox.mount(document.getElementById('talkjs-container'));")
+        moderator = open_tab(pages.sample(boot(APP_ID, mod, mounted)))
         moderator.wait_done()
-        moderator.page.wait_for_function("window.conversation.guestCount().then((n) => n === 1)")
+        assert moderator.page.evaluate("window.conversation.guestCount()") == 1
+        # The participant's chatbox shows the live count; the guest's never does.
+        watching = moderator.page.locator(".badge-watching")
+        expect(watching).to_have_text("1 guest watching")
+        expect(guest.page.locator(".badge-watching")).to_be_hidden()
 
         call = "(js) => eval(js).then(() => 'ok', (e) => e.errorCode || String(e))"
         assert moderator.page.evaluate(
@@ -55,6 +63,7 @@ def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
         assert moderator.page.evaluate(
             call, f"window.conversation.banGuest('{troll}', {{reason: 'trolling'}})") == "ok"
         expect(guest.field()).to_be_hidden()
+        expect(watching).to_be_hidden()  # the banned guest was unlinked
         bans = chinwag.ok(chinwag.rest.get(
             f"/v1/{APP_ID}/conversations/{conversation}/guestRestrictions"))["data"]
         assert [(b["userId"], b["kind"], b["createdBy"]) for b in bans] == [

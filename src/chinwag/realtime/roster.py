@@ -99,7 +99,7 @@ class RedisRosterStore:
         self.node_id = uuid.uuid4().hex
         self._client: Any = None
         self._heartbeat: asyncio.Task[None] | None = None
-        self._written: dict[Key, set[str]] = {}
+        self._written: dict[Key, dict[str, int]] = {}
 
     def _hash(self, key: Key) -> str:
         return f"{self.prefix}roster:{key[0]}:{key[1]}"
@@ -123,18 +123,21 @@ class RedisRosterStore:
                 log.warning("roster: heartbeat failed: %s", exc)
 
     async def write(self, key: Key, guests: dict[str, int]) -> None:
+        """Only the difference from what this node wrote last goes to Redis."""
         name = self._hash(key)
-        old = self._written.get(key, set())
-        gone = [f"{self.node_id}|{u}" for u in old - guests.keys()]
+        old = self._written.get(key, {})
+        gone = [f"{self.node_id}|{u}" for u in old.keys() - guests.keys()]
+        new = {f"{self.node_id}|{u}": s for u, s in guests.items() if old.get(u) != s}
         pipe = self._client.pipeline(transaction=True)
         if gone:
             pipe.hdel(name, *gone)
+        if new:
+            pipe.hset(name, mapping=new)
         if guests:
-            pipe.hset(name, mapping={f"{self.node_id}|{u}": s for u, s in guests.items()})
             pipe.expire(name, HASH_TTL_SECONDS)
         await pipe.execute()
         if guests:
-            self._written[key] = set(guests)
+            self._written[key] = dict(guests)
         else:
             self._written.pop(key, None)
 

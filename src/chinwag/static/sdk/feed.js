@@ -30,6 +30,7 @@ export class Feed extends Emitter {
     this.loaded = false;
     this._subscribed = null;
     this.position = null; // the newest conversation position this feed has seen
+    this.guestCount = 0; // how many guests watch (participants learn it; guests never do)
   }
 
   /** Follow the conversation (one SUBSCRIBE per conversation and connection). `after`: the
@@ -44,11 +45,26 @@ export class Feed extends Emitter {
         this.position = Math.max(this.position || 0, body.position || 0);
         // What changed before this subscription started is not pushed: bring the list level.
         if (!this.asGuest) this.session._conversations.refresh();
+        if (this.view.kind === "participant") this._countGuests();
         return body;
       });
       this._subscribed.catch(() => { this._subscribed = null; });
     }
     return this._subscribed;
+  }
+
+  /** The guest count now; later changes come as `guests.changed` events. */
+  _countGuests() {
+    this.session._remote.guestCount(this.id).then(
+      (r) => this._setGuests(r.count),
+      () => {},
+    );
+  }
+
+  _setGuests(count) {
+    if (typeof count !== "number" || count === this.guestCount) return;
+    this.guestCount = count;
+    this.emit("guests", { count });
   }
 
   /** Follow it and load the newest messages (what a box needs to show it). */
@@ -217,6 +233,10 @@ export class Feed extends Emitter {
         const policy = this.conversation && this.conversation.guestAccess;
         this.view = { ...this.view, canWrite: policy === "ReadWrite" && !this.muted };
         this.emit("change", {});
+        return;
+      }
+      case "guests.changed": {
+        this._setGuests(event.count);
         return;
       }
       case "subscription.ended": {

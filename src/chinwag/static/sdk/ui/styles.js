@@ -39,6 +39,8 @@ button { font: inherit; color: inherit; }
 .header .titles { flex: 1; min-width: 0; }
 .title { margin: 0; font-size: 15px; font-weight: 650; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .subtitle { margin: 2px 0 0; color: var(--muted); font-size: 12.5px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.badge-watching { padding: 2px 8px; border-radius: 999px; font-size: 11.5px; white-space: nowrap; color: var(--muted);
+  background: color-mix(in srgb, var(--muted) 12%, transparent); }
 .badge-guest { display: inline-flex; align-items: center; gap: 4px; padding: 2px 8px; border-radius: 999px; font-size: 11.5px;
   background: color-mix(in srgb, var(--accent) 12%, transparent); color: var(--accent); font-weight: 600; white-space: nowrap; }
 .icon-button { display: inline-grid; place-items: center; width: 36px; height: 36px; border: 0; border-radius: 10px;

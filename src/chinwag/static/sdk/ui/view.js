@@ -29,10 +29,11 @@ export class ConversationView {
     this.title = h("h2", { class: "title" });
     this.subtitle = h("p", { class: "subtitle" });
     this.guestBadge = h("span", { class: "badge-guest", hidden: true, html: `${ICONS.eye}<span>Guest</span>`, title: "You are watching this conversation as a guest" });
+    this.watching = h("span", { class: "badge-watching", role: "status", hidden: true });
     this.headerAvatar = h("div");
     this.backButton = back ? h("button", { class: "icon-button back", type: "button", "aria-label": "Back to conversations", html: ICONS.back, onclick: back }) : null;
     this.closeButton = closable ? h("button", { class: "icon-button", type: "button", "aria-label": "Close chat", html: ICONS.close, onclick: () => box.hide() }) : null;
-    this.header = h("header", { class: "header" }, this.backButton, this.headerAvatar, h("div", { class: "titles" }, this.title, this.subtitle), this.guestBadge, this.closeButton);
+    this.header = h("header", { class: "header" }, this.backButton, this.headerAvatar, h("div", { class: "titles" }, this.title, this.subtitle), this.watching, this.guestBadge, this.closeButton);
     if (this.options.showChatHeader === false) this.header.hidden = true;
     // The list is re-rendered as a whole; new messages are announced through `announce` instead.
     this.list = h("div", { class: "messages", role: "log", "aria-live": "off", "aria-label": "Messages", tabindex: "0" });
@@ -86,6 +87,7 @@ export class ConversationView {
     this.subtitle.textContent = "";
     this.headerAvatar.replaceChildren();
     this.guestBadge.hidden = true;
+    this.watching.hidden = true;
     this.list.replaceChildren(h("div", { class: "empty" }, h("strong", {}, text || "No conversation selected"), "Pick a conversation to start chatting."));
     this.form.hidden = true;
     this.readonly.hidden = true;
@@ -116,6 +118,7 @@ export class ConversationView {
     this.feed = feed;
     this.editing = null;
     this._subs.push(feed.subscribe("change", (change) => this.render(change || {})));
+    this._subs.push(feed.subscribe("guests", () => this.feed && this.feed.conversation && this._renderWatching()));
     this._subs.push(feed.subscribe("typing", () => this._renderTyping()));
     this._subs.push(feed.subscribe("ended", (why) => this.showError(why)));
     this.render({ reset: true });
@@ -163,6 +166,13 @@ export class ConversationView {
       .sort((a, b) => (a.id === me ? -1 : b.id === me ? 1 : String(a.name).localeCompare(String(b.name))));
   }
 
+  /** Participants see how many guests watch (a Chinwag extension); guests never do. */
+  _renderWatching() {
+    const n = this.feed.view.kind === "participant" ? this.feed.guestCount : 0;
+    this.watching.textContent = n === 1 ? "1 guest watching" : `${n} guests watching`;
+    this.watching.hidden = !n;
+  }
+
   _renderHeader() {
     const c = this.feed.conversation;
     const me = this.session.me.id;
@@ -179,6 +189,7 @@ export class ConversationView {
     const photo = c.photoUrl ? { id: c.id, name: title, photoUrl: c.photoUrl } : others.length === 1 ? others[0] : { id: c.id, name: title };
     this.headerAvatar.replaceChildren(avatar(photo, "", others.length !== 1));
     this.guestBadge.hidden = this.feed.view.kind !== "guest";
+    this._renderWatching();
     this.el.setAttribute("aria-label", `Chat: ${title}`);
   }
 
