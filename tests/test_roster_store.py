@@ -1,0 +1,46 @@
+"""The roster's Redis store: each node sees the others' guests, a user on two nodes is listed
+once with the earliest time, and a node whose heartbeat expired (it died without cleaning up)
+drops out of every roster and its entries are pruned."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from chinwag.realtime.roster import RedisRosterStore
+from tests.test_realtime_nodes import REDIS_URL
+
+
+def test_nodes_share_guests_and_dead_nodes_drop_out() -> None:
+    redis = pytest.importorskip("redis.asyncio")
+    prefix = f"chinwag-test-{uuid.uuid4().hex[:8]}:"
+    key = ("app", "hall")
+
+    async def scenario() -> None:
+        a, b = RedisRosterStore(REDIS_URL, prefix), RedisRosterStore(REDIS_URL, prefix)
+        await a.start()
+        await b.start()
+        client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+        try:
+            await a.write(key, {"ann": 10, "bob": 20})
+            await b.write(key, {"bob": 15, "cy": 30})
+            assert await b.read_others(key) == {"ann": 10, "bob": 20}
+            assert await a.read_others(key) == {"bob": 15, "cy": 30}
+            await a.write(key, {"bob": 20})  # ann left node a: only the change is written
+            assert await b.read_others(key) == {"bob": 20}
+            # Node a dies: its heartbeat expires; b stops counting a's guests and prunes them.
+            await client.delete(f"{prefix}roster-node:{a.node_id}")
+            assert await b.read_others(key) == {}
+            fields = await client.hkeys(f"{prefix}roster:app:hall")
+            assert sorted(fields) == [f"{b.node_id}|bob", f"{b.node_id}|cy"]
+            # A node that closes cleanly leaves nothing behind.
+            await b.close()
+            assert await client.exists(f"{prefix}roster:app:hall") == 0
+            assert await client.exists(f"{prefix}roster-node:{b.node_id}") == 0
+        finally:
+            await a.close()
+            await client.aclose()
+
+    asyncio.run(scenario())
