@@ -167,3 +167,22 @@ def test_audit_log_pages_and_exports(
     assert "attachment" in export.headers["content-disposition"]
     lines = [json.loads(line) for line in export.text.splitlines()]
     assert len(lines) == total and lines[0]["actor"] == "backend"
+
+
+def test_moderator_roles_in_the_settings_form(
+    client: TestClient, ctx: Context, app_keys: apps.AppWithKeys
+) -> None:
+    sign_in(client)
+    app_id = app_keys.app.id
+    page = client.get(f"/dashboard?app={app_id}").text
+    assert 'name="moderatorRoles" value=""' in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    fields = {"app": app_id, "csrf": csrf.group(1), "participantLimit": "50",
+              "notificationDelaySeconds": "60", "moderatorRoles": " moderator, host ,,"}
+    r = client.post("/dashboard/settings", data=fields)
+    assert r.status_code == 303 and "saved=1" in r.headers["location"]
+    assert apps.get_app(ctx, app_id).settings.moderatorRoles == ("moderator", "host")
+    assert 'value="moderator, host"' in client.get(f"/dashboard?app={app_id}").text
+    (entry,) = [e for e in audit.entries(ctx, app_id, 10, None) if e.action == "settings.changed"]
+    assert entry.actor == "admin:operator"

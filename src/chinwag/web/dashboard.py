@@ -32,6 +32,9 @@ PAGE = 50
 #: The user id the dashboard watches conversations as (a guest, never a participant).
 SUPERVISOR_ID = "chinwag-supervisor"
 
+#: Who the audit log names for the dashboard's actions (one admin password, one operator).
+ADMIN_ACTOR = "admin:operator"
+
 WARNINGS = {
     "user": "Allowed: any visitor's browser can create users and change their name, email, phone, "
     "photo and custom data, just by running code on your page.",
@@ -154,7 +157,10 @@ async def save_settings(request: Request) -> Response:
                 form, "notificationDelaySeconds", "Notification delay"
             ),
         }
-        apps.patch_settings(request.app.state.ctx, app_id, changes)
+        if "moderatorRoles" in form:
+            roles = [r.strip() for r in form["moderatorRoles"].split(",")]
+            changes["moderatorRoles"] = [r for r in roles if r]
+        apps.patch_settings(request.app.state.ctx.acting(ADMIN_ACTOR), app_id, changes)
     except (ChinwagError, ValueError) as exc:
         reason = exc.reasons[0] if isinstance(exc, ChinwagError) else str(exc)
         return RedirectResponse(f"{back}&{urlencode({'error': reason})}#settings", status_code=303)
@@ -166,10 +172,6 @@ def _int(form: dict[str, str], key: str, label: str) -> int:
         return int(form.get(key, ""))
     except ValueError:
         raise ValueError(f"{label} must be a whole number") from None
-
-
-#: Who the audit log names for the dashboard's actions (one admin password, one operator).
-ADMIN_ACTOR = "admin:operator"
 
 
 @router.get("/conversations/{conversation_id}")
@@ -265,6 +267,7 @@ def _overview_html(o: dashboard.Overview, all_apps: list[apps.AppWithKeys], csrf
         ),
         participant_limit=s.participantLimit,
         delay=s.notificationDelaySeconds,
+        moderator_roles=escape(", ".join(s.moderatorRoles)),
         user_count=len(o.users),
         users=users,
         users_more=_more(app.id, "usersAfter", o.users, "#users"),
