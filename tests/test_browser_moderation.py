@@ -60,6 +60,12 @@ def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
         expect(guest.field()).to_be_hidden()
         assert moderator.page.evaluate(call, f"window.conversation.unmuteGuest('{troll}')") == "ok"
         expect(guest.field()).to_be_visible()
+        # The guest policy, from the SDK (conversation sync via the browser is allowed).
+        set_policy = "window.conversation.setAttributes({guestAccess: '%s'})"
+        assert moderator.page.evaluate(call, set_policy % "Read") == "ok"
+        expect(guest.field()).to_be_hidden()
+        assert moderator.page.evaluate(call, set_policy % "ReadWrite") == "ok"
+        expect(guest.field()).to_be_visible()
         assert moderator.page.evaluate(
             call, f"window.conversation.banGuest('{troll}', {{reason: 'trolling'}})") == "ok"
         expect(guest.field()).to_be_hidden()

@@ -54,10 +54,14 @@ export class ConversationBuilder {
     });
   }
 
-  /** Set subject, photoUrl, custom, welcomeMessages (`null` clears, `undefined` keeps). */
+  /** Set subject, photoUrl, custom, welcomeMessages (`null` clears, `undefined` keeps), and
+   * (a Chinwag extension) guestAccess "ReadWrite" | "Read" | "None". */
   setAttributes(attributes = {}) {
     const fields = {};
-    for (const key of ["subject", "photoUrl", "custom", "welcomeMessages"]) {
+    if (attributes.guestAccess !== undefined && !ACCESS.includes(attributes.guestAccess)) {
+      throw new TalkError(ErrorCode.ARGUMENT_INVALID, `guestAccess must be one of ${ACCESS.join(", ")}`);
+    }
+    for (const key of ["subject", "photoUrl", "custom", "welcomeMessages", "guestAccess"]) {
       if (attributes[key] !== undefined) {
         fields[key] = attributes[key];
         this[key] = attributes[key];
