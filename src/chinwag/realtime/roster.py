@@ -268,19 +268,26 @@ class Roster:
             self._wake.clear()
             try:
                 await self.flush()
-            except Exception:  # the store is away: keep the roster local and retry later
-                log.exception("roster: flush failed")
+            except Exception as exc:  # the store is away: keep the roster local and retry
+                log.warning("roster: flush failed: %s; retrying", exc)
+                await asyncio.sleep(1.0)
             await asyncio.sleep(FLUSH_SECONDS)
 
     async def flush(self) -> None:
+        """Write and announce every conversation whose guests changed; what fails stays dirty
+        and is retried on the next pass."""
         dirty, self._dirty = self._dirty, set()
+        failed: Exception | None = None
         for key in dirty:
             mine = {u: g.since for u, g in self.local.get(key, {}).items()}
             try:
                 await self.store.write(key, mine)
                 count = len(self._merge(key, await self.store.read_others(key)))
-            except Exception:
+                channel = wire.conversation_channel(*key)
+                await self.bus.publish(channel, guests_changed_payload(key, count))
+            except Exception as exc:
                 self._dirty.add(key)
-                raise
-            channel = wire.conversation_channel(*key)
-            await self.bus.publish(channel, guests_changed_payload(key, count))
+                failed = exc
+        if failed is not None:
+            self._wake.set()
+            raise failed
