@@ -156,6 +156,7 @@ def test_audit_log_pages_and_exports(
     first = client.get(f"/dashboard/audit?app={app_id}")
     assert first.status_code == 200 and "k000" in first.text
     assert "guest.kicked" in first.text and "/dashboard/audit/export" in first.text
+    assert "{&quot;reason&quot;: null}" in first.text  # details as JSON
     link = re.search(r'href="(/dashboard/audit\?[^"]*after=[^"]*)"', first.text)
     assert link
     second = client.get(link.group(1).replace("&amp;", "&")).text

@@ -10,6 +10,7 @@ every page needs the admin session; each handler makes one service call, acting 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
@@ -322,12 +323,16 @@ def _moderation_html(app_id: str, conv: dict[str, Any], guests: list[RosterGuest
     )
 
 
+def _details(data: dict[str, Any]) -> str:
+    return escape(json.dumps(data, ensure_ascii=False, separators=(", ", ": ")))
+
+
 def _audit_html(app_id: str, entries: list[AuditEntry], conversation_id: str | None) -> str:
     app_q = quote(app_id)
     rows = "".join(
-        f"<tr><td>{_when(e.at)}</td><td><code>{escape(e.actor)}</code></td>"
+        f'<tr><td>{_when(e.at)}</td><td><code class="nowrap">{escape(e.actor)}</code></td>'
         f"<td>{escape(e.action)}</td><td>{escape(e.conversation_id or '')}</td>"
-        f"<td>{escape(e.user_id or '')}</td><td><code>{escape(str(e.data))}</code></td></tr>"
+        f"<td>{escape(e.user_id or '')}</td><td><code>{_details(e.data)}</code></td></tr>"
         for e in entries
     ) or '<tr><td colspan="6" class="muted">No entries.</td></tr>'
     more = ""
