@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from chinwag.clock import FakeClock
+from chinwag.domain.moderation import RestrictionKind
 from chinwag.schemas import ConversationPut, UserPut
 from chinwag.services import apps, conversations, moderation, users
 from chinwag.services.context import Context
@@ -116,3 +117,18 @@ def test_who_may_ask(ctx: Context, room: Room) -> None:
         assert (status, body["errorCode"]) == (404, "CONVERSATION_NOT_FOUND")
     status, body = room.guests("nowhere")
     assert (status, body["errorCode"]) == (404, "CONVERSATION_NOT_FOUND")
+
+
+def test_guests_do_not_hear_about_other_guests(ctx: Context, room: Room) -> None:
+    with room.client("host") as host, room.client("g1") as g1, room.client("g2") as g2:
+        host.ok("SUBSCRIBE", "me/conversations/live")
+        g1.ok("SUBSCRIBE", "me/conversations/live", {"asGuest": True})
+        g2.ok("SUBSCRIBE", "me/conversations/live", {"asGuest": True})
+        moderation.restrict(ctx, room.app_id, "live", "g2", RestrictionKind.MUTE, None, "loud")
+        assert g2.wait_event("guest.muted")["userId"] == "g2"  # about itself: told
+        moderation.kick(ctx, room.app_id, "live", "g2", None)
+        assert host.wait_event("guest.muted")["userId"] == "g2"  # participants see moderation
+        host.wait_event("guest.kicked")
+        host.wait_event(counted(1))
+        g2.wait_event("subscription.ended")
+        assert not [e for e in g1.drain() if e["type"].startswith("guest")]

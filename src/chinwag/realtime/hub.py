@@ -42,6 +42,11 @@ CatchUp = Callable[[str, str, int], Awaitable[tuple[list[Event], int] | None]]
 
 #: Moderation events (services/moderation.py) that unlink the guest they name, on every node.
 GUEST_REMOVALS = frozenset({"guest.kicked", "guest.banned"})
+#: Events about who watches as a guest: participants get them, a guest only those about itself.
+ABOUT_GUESTS = frozenset(
+    {"guests.changed", "guest.kicked", "guest.banned", "guest.unbanned", "guest.muted",
+     "guest.unmuted"}
+)
 
 
 def _removal_error(kind: str) -> ChinwagError:
@@ -218,10 +223,10 @@ class Hub:
                 return
             w.pending.append((header, text))
             return
-        if header.type == "guests.changed" and w.kind == "guest":
-            return  # guests learn nothing about other guests (realtime/roster.py)
         p = header.position
         mine = w.conn.user_id in header.users
+        if w.kind == "guest" and header.type in ABOUT_GUESTS and not mine:
+            return  # a guest never learns who else watches (realtime/roster.py)
         if not w.live:
             # A former participant hears only about their own membership (regaining access).
             if mine and header.membership is not None:
