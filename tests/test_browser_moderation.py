@@ -10,6 +10,7 @@ from collections.abc import Callable
 from playwright.sync_api import expect
 
 from tests.test_browser_sdk import (  # noqa: F401 - the browser suite's fixtures
+    ADMIN_PASSWORD,
     APP_ID,
     Chinwag,
     Pages,
@@ -82,3 +83,27 @@ def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
             call, f"window.conversation.unbanGuest('{troll}')") == "NOT_A_MODERATOR"
     finally:
         chinwag.settings(moderatorRoles=[])
+
+
+def test_the_dashboard_kicks_a_watching_guest(
+        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:  # noqa: F811
+    conversation = cid()
+    viewer = "viewer-" + uuid.uuid4().hex[:6]
+    chinwag.user("123456", "Alice")
+    chinwag.user(viewer, "Vic")
+    chinwag.conversation(conversation, ["123456"], subject="Watched")
+    guest = open_tab(pages.sample(boot(APP_ID, viewer, (
+        "const chatbox = session.createChatbox();\n"
+        f"chatbox.select('{conversation}', {{asGuest: true}});\n"
+        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    expect(guest.field()).to_be_visible()
+    admin = open_tab(f"{chinwag.url}/dashboard")
+    admin.page.get_by_label("Admin password").fill(ADMIN_PASSWORD)
+    admin.page.get_by_role("button", name="Sign in").click()
+    admin.page.goto(f"{chinwag.url}/dashboard/conversations/{conversation}/moderation?app={APP_ID}")
+    expect(admin.page.locator("#roster")).to_contain_text(viewer)
+    admin.page.get_by_role("button", name=f"Kick {viewer}").click()
+    expect(admin.page.get_by_role("status")).to_have_text("Guest kicked.")
+    expect(guest.page.locator(".title")).to_have_text("Guest access is not allowed")
+    admin.page.reload()  # the guest was unlinked before it was told: the roster is empty now
+    expect(admin.page.locator("#roster-empty")).to_be_visible()
