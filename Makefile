@@ -1,4 +1,5 @@
-# Chinwag: `make run` serves on http://127.0.0.1:8000, `make test` runs the whole suite.
+# Chinwag: `make run` serves on http://127.0.0.1:8000, `make test` runs the lint gates
+# (ruff, mypy --strict) and then the whole suite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -17,7 +18,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/chinwag serve
 
-test: $(STAMP)
+test: lint
 	test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
 	$(PY) -m pytest
 
@@ -26,7 +27,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) -m bench.history --help >/dev/null && $(PY) -m bench.run_all
+	$(PY) -m bench.run_all
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
