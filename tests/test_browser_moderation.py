@@ -25,28 +25,42 @@ from tests.test_browser_sdk import (  # noqa: F401 - the browser suite's fixture
 
 
 def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
-        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:  # noqa: F811
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:  # noqa: F811
     conversation = cid()
     suffix = uuid.uuid4().hex[:6]
     mod, plain, troll = f"mod-{suffix}", f"plain-{suffix}", f"troll-{suffix}"
-    chinwag.ok(chinwag.rest.put(f"/v1/{APP_ID}/users/{mod}",
-                                json={"name": "Mona", "role": "moderator"}))
+    chinwag.ok(
+        chinwag.rest.put(f"/v1/{APP_ID}/users/{mod}", json={"name": "Mona", "role": "moderator"})
+    )
     chinwag.user(plain, "Pat")
     chinwag.user(troll, "Trev")
     chinwag.conversation(conversation, [mod, plain], subject="Town hall")
     chinwag.settings(moderatorRoles=["moderator"])
     try:
-        guest = open_tab(pages.sample(boot(APP_ID, troll, (
-            "const chatbox = session.createChatbox();\n"
-            f"chatbox.select('{conversation}', {{asGuest: true}});\n"
-            "chatbox.mount(document.getElementById('talkjs-container'));"))))
+        guest = open_tab(
+            pages.sample(
+                boot(
+                    APP_ID,
+                    troll,
+                    (
+                        "const chatbox = session.createChatbox();\n"
+                        f"chatbox.select('{conversation}', {{asGuest: true}});\n"
+                        "chatbox.mount(document.getElementById('talkjs-container'));"
+                    ),
+                )
+            )
+        )
         expect(guest.field()).to_be_visible()
-        moderate = (f"window.conversation = session.getOrCreateConversation('{conversation}');\n"
-                    "await window.conversation.synced; window.__done = true;")
+        moderate = (
+            f"window.conversation = session.getOrCreateConversation('{conversation}');\n"
+            "await window.conversation.synced; window.__done = true;"
+        )
         mounted = moderate + (
             "\nconst chatbox = session.createChatbox();\n"
             "chatbox.select(window.conversation);\n"
-            "chatbox.mount(document.getElementById('talkjs-container'));")
+            "chatbox.mount(document.getElementById('talkjs-container'));"
+        )
         moderator = open_tab(pages.sample(boot(APP_ID, mod, mounted)))
         moderator.wait_done()
         assert moderator.page.evaluate("window.conversation.guestCount()") == 1
@@ -56,8 +70,12 @@ def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
         expect(guest.page.locator(".badge-watching")).to_be_hidden()
 
         call = "(js) => eval(js).then(() => 'ok', (e) => e.errorCode || String(e))"
-        assert moderator.page.evaluate(
-            call, f"window.conversation.muteGuest('{troll}', {{durationSeconds: 600}})") == "ok"
+        assert (
+            moderator.page.evaluate(
+                call, f"window.conversation.muteGuest('{troll}', {{durationSeconds: 600}})"
+            )
+            == "ok"
+        )
         expect(guest.field()).to_be_hidden()
         assert moderator.page.evaluate(call, f"window.conversation.unmuteGuest('{troll}')") == "ok"
         expect(guest.field()).to_be_visible()
@@ -67,35 +85,53 @@ def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
         expect(guest.field()).to_be_hidden()
         assert moderator.page.evaluate(call, set_policy % "ReadWrite") == "ok"
         expect(guest.field()).to_be_visible()
-        assert moderator.page.evaluate(
-            call, f"window.conversation.banGuest('{troll}', {{reason: 'trolling'}})") == "ok"
+        assert (
+            moderator.page.evaluate(
+                call, f"window.conversation.banGuest('{troll}', {{reason: 'trolling'}})"
+            )
+            == "ok"
+        )
         expect(guest.field()).to_be_hidden()
         expect(watching).to_be_hidden()  # the banned guest was unlinked
-        bans = chinwag.ok(chinwag.rest.get(
-            f"/v1/{APP_ID}/conversations/{conversation}/guestRestrictions"))["data"]
+        bans = chinwag.ok(
+            chinwag.rest.get(f"/v1/{APP_ID}/conversations/{conversation}/guestRestrictions")
+        )["data"]
         assert [(b["userId"], b["kind"], b["createdBy"]) for b in bans] == [
-            (troll, "ban", f"user:{mod}")]
+            (troll, "ban", f"user:{mod}")
+        ]
 
         # A participant without the role is refused by the server.
         other = open_tab(pages.sample(boot(APP_ID, plain, moderate)))
         other.wait_done()
-        assert other.page.evaluate(
-            call, f"window.conversation.unbanGuest('{troll}')") == "NOT_A_MODERATOR"
+        assert (
+            other.page.evaluate(call, f"window.conversation.unbanGuest('{troll}')")
+            == "NOT_A_MODERATOR"
+        )
     finally:
         chinwag.settings(moderatorRoles=[])
 
 
 def test_the_dashboard_kicks_a_watching_guest(
-        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:  # noqa: F811
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:  # noqa: F811
     conversation = cid()
     viewer = "viewer-" + uuid.uuid4().hex[:6]
     chinwag.user("123456", "Alice")
     chinwag.user(viewer, "Vic")
     chinwag.conversation(conversation, ["123456"], subject="Watched")
-    guest = open_tab(pages.sample(boot(APP_ID, viewer, (
-        "const chatbox = session.createChatbox();\n"
-        f"chatbox.select('{conversation}', {{asGuest: true}});\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    guest = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                viewer,
+                (
+                    "const chatbox = session.createChatbox();\n"
+                    f"chatbox.select('{conversation}', {{asGuest: true}});\n"
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        )
+    )
     expect(guest.field()).to_be_visible()
     admin = open_tab(f"{chinwag.url}/dashboard")
     admin.page.get_by_label("Admin password").fill(ADMIN_PASSWORD)

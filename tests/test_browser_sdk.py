@@ -141,8 +141,20 @@ class Chinwag:
     def new_app(self, name: str) -> str:
         """Another app on the same server (through the CLI, as an operator would)."""
         out = subprocess.run(
-            [sys.executable, "-m", "chinwag", "apps", "--data-dir", str(self.data), "create",
-             "--name", name], capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-m",
+                "chinwag",
+                "apps",
+                "--data-dir",
+                str(self.data),
+                "create",
+                "--name",
+                name,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         return re.search(r"app id: (\S+)", out).group(1)  # type: ignore[union-attr]
 
@@ -164,8 +176,11 @@ class Chinwag:
         self.ok(self.rest.put(f"/v1/{APP_ID}/conversations/{cid}", json=body))
 
     def send(self, cid: str, sender: str | None, text: str) -> None:
-        item = {"type": "UserMessage", "sender": sender, "text": text} if sender else {
-            "type": "SystemMessage", "text": text}
+        item = (
+            {"type": "UserMessage", "sender": sender, "text": text}
+            if sender
+            else {"type": "SystemMessage", "text": text}
+        )
         self.ok(self.rest.post(f"/v1/{APP_ID}/conversations/{cid}/messages", json=[item]))
 
 
@@ -184,9 +199,19 @@ def chinwag(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chinwag]:
     log = data / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "chinwag", "serve", "--port", str(port),
-             "--data-dir", str(data)],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "chinwag",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -226,7 +251,7 @@ class Pages:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             "<title>Integrator page</title>"
             f'<script src="{self.chinwag_url}/talk.js"></script>{head}'
-            '<style>body{margin:0;padding:16px;font-family:system-ui;background:#eef0f5}'
+            "<style>body{margin:0;padding:16px;font-family:system-ui;background:#eef0f5}"
             "#talkjs-container{width:100%;max-width:560px;height:560px}</style>"
             f"</head><body>{body}</body></html>"
         )
@@ -235,8 +260,7 @@ class Pages:
     def sample(self, code: str, body: str = CONTAINER) -> str:
         """A page running ``code`` as the seeds show it (after ``await Talk.ready``)."""
         return self.add(
-            body +
-            "<script>window.__errors = []; window.addEventListener('unhandledrejection',"
+            body + "<script>window.__errors = []; window.addEventListener('unhandledrejection',"
             " (e) => window.__errors.push(String(e.reason && e.reason.message || e.reason)));"
             "</script>"
             f'<script type="module">\n{code}\nwindow.__done = true;\n</script>'
@@ -340,8 +364,9 @@ def cid() -> str:
 # --- the tests ---------------------------------------------------------------------------------
 
 
-def test_talk_js_is_a_classic_script_and_an_es_module(chinwag: Chinwag, pages: Pages,
-                                                      open_tab: Callable[..., Tab]) -> None:
+def test_talk_js_is_a_classic_script_and_an_es_module(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     r = httpx.get(f"{chinwag.url}/talk.js")
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
     assert "javascript" in r.headers["content-type"]
@@ -364,8 +389,9 @@ def test_talk_js_is_a_classic_script_and_an_es_module(chinwag: Chinwag, pages: P
     assert got[5] == ["function", hashlib.sha1(b'["a","b"]').hexdigest()[:20]]
 
 
-def test_seed_group_chat_sample_runs_unchanged(chinwag: Chinwag, pages: Pages,
-                                               open_tab: Callable[..., Tab]) -> None:
+def test_seed_group_chat_sample_runs_unchanged(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     """Seed 002: define Alice, Sebastian and Steve, create the group, mount a chatbox."""
     users, group, _guest = numbered_blocks(seed_text("002"))[:3]
     conversation = cid()
@@ -386,20 +412,24 @@ def test_seed_group_chat_sample_runs_unchanged(chinwag: Chinwag, pages: Pages,
     assert tab.page.evaluate("window.__errors") == []
 
 
-def test_seed_guest_samples_run_unchanged(chinwag: Chinwag, pages: Pages,
-                                          open_tab: Callable[..., Tab]) -> None:
+def test_seed_guest_samples_run_unchanged(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     """Seeds 000 and 002: a user who is not a participant opens the group as a guest, follows
     it live and writes; the participants never see the guest in the header."""
     users, group, guest = numbered_blocks(seed_text("002"))[:3]
     conversation = cid()
-    alice = open_tab(pages.sample(
-        fill(users + "\n" + group, conversation)))
+    alice = open_tab(pages.sample(fill(users + "\n" + group, conversation)))
     alice.wait_done()
     expect(alice.page.locator(".title")).to_have_text("Beautiful steel preserve for rent!")
 
     supervisor = {"id": "guest-" + uuid.uuid4().hex[:6], "name": "Grace Guest"}
-    guest_code = boot(APP_ID, supervisor, guest.replace("<CONVERSATION_ID>", conversation)
-                      + "\nchatbox.mount(document.getElementById('talkjs-container'));")
+    guest_code = boot(
+        APP_ID,
+        supervisor,
+        guest.replace("<CONVERSATION_ID>", conversation)
+        + "\nchatbox.mount(document.getElementById('talkjs-container'));",
+    )
     grace = open_tab(pages.sample(guest_code))
     grace.wait_done()
     expect(grace.page.locator(".badge-guest")).to_be_visible()
@@ -422,24 +452,40 @@ def test_seed_guest_samples_run_unchanged(chinwag: Chinwag, pages: Pages,
     expect(gil.page.locator(".badge-guest")).to_be_visible()
 
 
-def test_seed_read_only_participant_has_no_field(chinwag: Chinwag, pages: Pages,
-                                                 open_tab: Callable[..., Tab]) -> None:
+def test_seed_read_only_participant_has_no_field(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     """Seed 004: Sebastian joins with access Read: he reads live and has no message field."""
     users = numbered_blocks(seed_text("002"))[0].replace("<APP_ID>", APP_ID)
     conversation = cid()
-    code = users + "\n" + snippet("004").replace("<CONVERSATION_ID>", conversation) + (
-        "\nconst chatbox = session.createChatbox();\nchatbox.select(conversation);\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"
+    code = (
+        users
+        + "\n"
+        + snippet("004").replace("<CONVERSATION_ID>", conversation)
+        + (
+            "\nconst chatbox = session.createChatbox();\nchatbox.select(conversation);\n"
+            "chatbox.mount(document.getElementById('talkjs-container'));"
+        )
     )
     alice = open_tab(pages.sample(code))
     alice.wait_done()
     expect(alice.field()).to_be_visible()
-    sebastian = open_tab(pages.sample(boot(APP_ID, {"id": "654321", "name": "Sebastian"}, (
-        f"const chatbox = session.createChatbox();\nawait chatbox.select('{conversation}');\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    sebastian = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                {"id": "654321", "name": "Sebastian"},
+                (
+                    f"const chatbox = session.createChatbox();\nawait chatbox.select('{conversation}');\n"  # noqa: E501
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        )
+    )
     sebastian.wait_done()
     expect(sebastian.page.locator(".readonly")).to_have_text(
-        "You can read this conversation but not write in it.")
+        "You can read this conversation but not write in it."
+    )
     expect(sebastian.field()).to_be_hidden()
     alice.say("Only I can write here")
     expect(sebastian.messages()).to_contain_text("Only I can write here")
@@ -447,18 +493,28 @@ def test_seed_read_only_participant_has_no_field(chinwag: Chinwag, pages: Pages,
     assert participants["participants"]["654321"]["access"] == "Read"
 
 
-def test_three_users_chat_in_real_time(chinwag: Chinwag, pages: Pages,
-                                       open_tab: Callable[..., Tab]) -> None:
+def test_three_users_chat_in_real_time(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     conversation = cid()
     for uid, name in (("123456", "Alice"), ("654321", "Sebastian"), ("456789", "Steve")):
         chinwag.user(uid, name)
     chinwag.conversation(conversation, ["123456", "654321", "456789"], subject="Trio")
     tabs = {}
     for uid, name in (("123456", "Alice"), ("654321", "Sebastian"), ("456789", "Steve")):
-        tabs[name] = open_tab(pages.sample(boot(APP_ID, {"id": uid, "name": name}, (
-            "const chatbox = session.createChatbox();\n"
-            f"chatbox.select(session.getOrCreateConversation('{conversation}'));\n"
-            "chatbox.mount(document.getElementById('talkjs-container'));"))))
+        tabs[name] = open_tab(
+            pages.sample(
+                boot(
+                    APP_ID,
+                    {"id": uid, "name": name},
+                    (
+                        "const chatbox = session.createChatbox();\n"
+                        f"chatbox.select(session.getOrCreateConversation('{conversation}'));\n"
+                        "chatbox.mount(document.getElementById('talkjs-container'));"
+                    ),
+                )
+            )
+        )
     for tab in tabs.values():
         expect(tab.page.locator(".title")).to_have_text("Trio")
     tabs["Alice"].field().type("Hi all")
@@ -492,22 +548,33 @@ def test_three_users_chat_in_real_time(chinwag: Chinwag, pages: Pages,
 
 
 def test_access_withdrawn_and_restored_updates_the_open_chatbox(
-        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     conversation = cid()
     chinwag.user("123456", "Alice")
     chinwag.user("654321", "Sebastian")
     chinwag.conversation(conversation, ["123456", "654321"], subject="Access")
     chinwag.send(conversation, "123456", "before")
-    sebastian = open_tab(pages.sample(boot(APP_ID, {"id": "654321", "name": "Sebastian"}, (
-        "const chatbox = session.createChatbox();\n"
-        f"chatbox.select('{conversation}');\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    sebastian = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                {"id": "654321", "name": "Sebastian"},
+                (
+                    "const chatbox = session.createChatbox();\n"
+                    f"chatbox.select('{conversation}');\n"
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        )
+    )
     expect(sebastian.messages()).to_contain_text("before")
     expect(sebastian.field()).to_be_visible()
     part = f"/v1/{APP_ID}/conversations/{conversation}/participants/654321"
     chinwag.ok(chinwag.rest.patch(part, json={"access": "None"}))
     expect(sebastian.page.locator(".notice")).to_have_text(
-        "You are not part of this conversation anymore.")
+        "You are not part of this conversation anymore."
+    )
     expect(sebastian.field()).to_be_hidden()
     chinwag.send(conversation, "123456", "while away")
     time.sleep(0.5)
@@ -519,21 +586,28 @@ def test_access_withdrawn_and_restored_updates_the_open_chatbox(
     # Removed (REST DELETE): frozen history and the same notice.
     chinwag.ok(chinwag.rest.delete(part))
     expect(sebastian.page.locator(".notice")).to_have_text(
-        "You are not part of this conversation anymore.")
+        "You are not part of this conversation anymore."
+    )
     expect(sebastian.messages()).to_contain_text("while away")
 
 
 def test_guest_access_disappears_when_browser_sync_is_disallowed_in_the_dashboard(
-        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     conversation = cid()
     chinwag.user("123456", "Alice")
     chinwag.conversation(conversation, ["123456"], subject="Watched")
     chinwag.send(conversation, "123456", "visible to guests")
     watcher = {"id": "watcher-" + uuid.uuid4().hex[:6], "name": "Wanda"}
-    guest_code = boot(APP_ID, watcher, (
-        "const chatbox = session.createChatbox();\n"
-        f"chatbox.select('{conversation}', {{asGuest: true}});\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"))
+    guest_code = boot(
+        APP_ID,
+        watcher,
+        (
+            "const chatbox = session.createChatbox();\n"
+            f"chatbox.select('{conversation}', {{asGuest: true}});\n"
+            "chatbox.mount(document.getElementById('talkjs-container'));"
+        ),
+    )
     wanda = open_tab(pages.sample(guest_code))
     expect(wanda.messages()).to_contain_text("visible to guests")
 
@@ -564,10 +638,19 @@ def test_guest_access_disappears_when_browser_sync_is_disallowed_in_the_dashboar
         expect(wanda.page.locator(".title")).to_have_text("Guest access is not allowed")
         expect(wanda.field()).to_be_hidden()
         # A new guest is refused, with a rejected promise and a console error saying what to change.
-        again = open_tab(pages.sample(boot(APP_ID, watcher["id"], (
-            "const chatbox = session.createChatbox();\n"
-            f"window.__select = await chatbox.select('{conversation}', {{asGuest: true}})"
-            ".then(() => 'ok', (e) => e.message);"))))
+        again = open_tab(
+            pages.sample(
+                boot(
+                    APP_ID,
+                    watcher["id"],
+                    (
+                        "const chatbox = session.createChatbox();\n"
+                        f"window.__select = await chatbox.select('{conversation}', {{asGuest: true}})"  # noqa: E501
+                        ".then(() => 'ok', (e) => e.message);"
+                    ),
+                )
+            )
+        )
         again.wait_done()
         message = again.page.evaluate("window.__select")
         assert "GUEST_ACCESS_NOT_ALLOWED" in message and "Disallow user synchronization" in message
@@ -577,27 +660,47 @@ def test_guest_access_disappears_when_browser_sync_is_disallowed_in_the_dashboar
 
 
 def test_identity_verification_refuses_a_forged_session(
-        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     conversation = cid()
     chinwag.user("123456", "Alice")
     chinwag.conversation(conversation, ["123456"], subject="Verified")
     chinwag.settings(identityVerification=True)
     try:
-        forged = open_tab(pages.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
-            "const chatbox = session.createChatbox();\n"
-            "chatbox.mount(document.getElementById('talkjs-container'));\n"
-            f"window.__select = await chatbox.select('{conversation}')"
-            ".then(() => 'ok', (e) => e.message);"), signature="0" * 64)))
+        forged = open_tab(
+            pages.sample(
+                boot(
+                    APP_ID,
+                    {"id": "123456", "name": "Alice"},
+                    (
+                        "const chatbox = session.createChatbox();\n"
+                        "chatbox.mount(document.getElementById('talkjs-container'));\n"
+                        f"window.__select = await chatbox.select('{conversation}')"
+                        ".then(() => 'ok', (e) => e.message);"
+                    ),
+                    signature="0" * 64,
+                )
+            )
+        )
         forged.wait_done()
         message = forged.page.evaluate("window.__select")
         assert message.startswith("UNAUTHORIZED") and "signature" in message
         assert any("UNAUTHORIZED" in line for line in forged.console)
         expect(forged.page.locator(".title")).to_have_text("Could not sign in")
-        real = open_tab(pages.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
-            "const chatbox = session.createChatbox();\n"
-            f"chatbox.select('{conversation}');\n"
-            "chatbox.mount(document.getElementById('talkjs-container'));"),
-            signature=chinwag.signature("123456"))))
+        real = open_tab(
+            pages.sample(
+                boot(
+                    APP_ID,
+                    {"id": "123456", "name": "Alice"},
+                    (
+                        "const chatbox = session.createChatbox();\n"
+                        f"chatbox.select('{conversation}');\n"
+                        "chatbox.mount(document.getElementById('talkjs-container'));"
+                    ),
+                    signature=chinwag.signature("123456"),
+                )
+            )
+        )
         expect(real.page.locator(".title")).to_have_text("Verified")
         real.say("signed and sent")
         expect(real.messages()).to_contain_text("signed and sent")
@@ -605,18 +708,28 @@ def test_identity_verification_refuses_a_forged_session(
         claims = {"tokenType": "user", "iss": APP_ID, "sub": "123456"}
         fresh = jwt.encode({**claims, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
         stale = jwt.encode({**claims, "exp": int(time.time()) - 10}, SECRET, algorithm="HS256")
-        fetched = open_tab(pages.sample(
-            "await Talk.ready;\n"
-            "const me = new Talk.User('123456');\n"
-            f"const session = new Talk.Session({{appId: '{APP_ID}', me,"
-            f" tokenFetcher: async () => '{fresh}'}});\n"
-            "const chatbox = session.createChatbox();\n"
-            f"chatbox.select('{conversation}');\n"
-            "chatbox.mount(document.getElementById('talkjs-container'));"))
+        fetched = open_tab(
+            pages.sample(
+                "await Talk.ready;\n"
+                "const me = new Talk.User('123456');\n"
+                f"const session = new Talk.Session({{appId: '{APP_ID}', me,"
+                f" tokenFetcher: async () => '{fresh}'}});\n"
+                "const chatbox = session.createChatbox();\n"
+                f"chatbox.select('{conversation}');\n"
+                "chatbox.mount(document.getElementById('talkjs-container'));"
+            )
+        )
         expect(fetched.messages()).to_contain_text("signed and sent")
-        expired = open_tab(pages.sample(boot(APP_ID, "123456", (
-            "window.__ready = await session.ready.then(() => 'ok', (e) => e.message);"),
-            token=stale)))
+        expired = open_tab(
+            pages.sample(
+                boot(
+                    APP_ID,
+                    "123456",
+                    ("window.__ready = await session.ready.then(() => 'ok', (e) => e.message);"),
+                    token=stale,
+                )
+            )
+        )
         expired.wait_done()
         refusal = expired.page.evaluate("window.__ready")
         assert refusal.startswith("UNAUTHORIZED: the token has expired")
@@ -625,13 +738,23 @@ def test_identity_verification_refuses_a_forged_session(
 
 
 def test_refused_sync_is_a_rejected_promise_and_a_console_error(
-        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     chinwag.settings(allowConversationSyncViaBrowser=False)
     try:
-        tab = open_tab(pages.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
-            f"const conversation = session.getOrCreateConversation('{cid()}');\n"
-            "window.__result = await conversation.setParticipant(me)"
-            ".then(() => 'ok', (e) => e.message);"))))
+        tab = open_tab(
+            pages.sample(
+                boot(
+                    APP_ID,
+                    {"id": "123456", "name": "Alice"},
+                    (
+                        f"const conversation = session.getOrCreateConversation('{cid()}');\n"
+                        "window.__result = await conversation.setParticipant(me)"
+                        ".then(() => 'ok', (e) => e.message);"
+                    ),
+                )
+            )
+        )
         tab.wait_done()
         result = tab.page.evaluate("window.__result")
         assert result.startswith("SYNC_NOT_ALLOWED") and "REST API" in result
@@ -641,7 +764,8 @@ def test_refused_sync_is_a_rejected_promise_and_a_console_error(
 
 
 def test_older_history_loads_on_scroll_and_inbox_orders_by_activity(
-        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     old, new = cid(), cid()
     me = "inboxer-" + uuid.uuid4().hex[:6]
     chinwag.user(me, "Ines")
@@ -651,9 +775,19 @@ def test_older_history_loads_on_scroll_and_inbox_orders_by_activity(
     for i in range(45):
         chinwag.send(old, "654321", f"history {i:02d}")
     chinwag.send(new, "654321", "newest activity")
-    tab = open_tab(pages.sample(boot(APP_ID, {"id": me, "name": "Ines"}, (
-        "const inbox = session.createInbox();\n"
-        "inbox.mount(document.getElementById('talkjs-container'));"))), width=1000)
+    tab = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                {"id": me, "name": "Ines"},
+                (
+                    "const inbox = session.createInbox();\n"
+                    "inbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        ),
+        width=1000,
+    )
     items = tab.page.locator("button.item")
     expect(items).to_have_count(2)
     expect(items.nth(0)).to_contain_text("Fresh")
@@ -674,16 +808,26 @@ def test_older_history_loads_on_scroll_and_inbox_orders_by_activity(
     expect(items.nth(0)).to_contain_text("Long history")
 
 
-def test_popup_opens_and_closes(chinwag: Chinwag, pages: Pages,
-                                open_tab: Callable[..., Tab]) -> None:
+def test_popup_opens_and_closes(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     conversation = cid()
     me = "popper-" + uuid.uuid4().hex[:6]  # a user with no other unread conversations
     chinwag.user(me, "Polly")
     chinwag.user("654321", "Sebastian")
     chinwag.conversation(conversation, [me, "654321"], subject="Popup chat")
-    tab = open_tab(pages.sample(boot(APP_ID, {"id": me, "name": "Polly"}, (
-        f"const popup = session.createPopup(session.getOrCreateConversation('{conversation}'));\n"
-        "popup.mount({show: false});"))))
+    tab = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                {"id": me, "name": "Polly"},
+                (
+                    f"const popup = session.createPopup(session.getOrCreateConversation('{conversation}'));\n"  # noqa: E501
+                    "popup.mount({show: false});"
+                ),
+            )
+        )
+    )
     launcher = tab.page.get_by_role("button", name="Open chat")
     expect(launcher).to_be_visible()
     chinwag.send(conversation, "654321", "ping from Sebastian")
@@ -696,8 +840,9 @@ def test_popup_opens_and_closes(chinwag: Chinwag, pages: Pages,
     expect(dialog).to_be_hidden()
 
 
-def test_screenshots(chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab],
-                     tmp_path: Path) -> None:
+def test_screenshots(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab], tmp_path: Path
+) -> None:
     """The Chatbox, Inbox, Popup, demo and dashboard render; with CHINWAG_SCREENSHOTS=1 the
     pictures go to docs/screenshots/ (the README shows them)."""
     out = SCREENSHOTS if os.environ.get("CHINWAG_SCREENSHOTS") == "1" else tmp_path
@@ -707,13 +852,17 @@ def test_screenshots(chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab
     expect(demo.page.get_by_role("link", name="Sebastian").first).to_be_visible()
     demo.page.screenshot(path=str(out / "demo.png"))
     names = {"123456": "Alice", "654321": "Sebastian", "456789": "Steve"}
-    tabs = {uid: open_tab(f"{chinwag.url}/demo?app={app}&user={uid}", width=1100, height=720)
-            for uid in names}
+    tabs = {
+        uid: open_tab(f"{chinwag.url}/demo?app={app}&user={uid}", width=1100, height=720)
+        for uid in names
+    }
     conversation = "demo-steel-preserve"
-    lines = [("654321", "Hi! Is the steel preserve still for rent?"),
-             ("123456", "It is. Available from next Monday."),
-             ("456789", "Can I come and have a look on Saturday?"),
-             ("123456", "Sure, 10am works. I'll send the address.")]
+    lines = [
+        ("654321", "Hi! Is the steel preserve still for rent?"),
+        ("123456", "It is. Available from next Monday."),
+        ("456789", "Can I come and have a look on Saturday?"),
+        ("123456", "Sure, 10am works. I'll send the address."),
+    ]
     for uid, text in lines:
         tabs[uid].say(text)
         expect(tabs["123456"].messages()).to_contain_text(text)
@@ -725,24 +874,59 @@ def test_screenshots(chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab
     expect(tabs["123456"].page.locator(".typing")).to_contain_text("Steve is typing")
     tabs["123456"].page.screenshot(path=str(out / "inbox.png"))
     guest.page.screenshot(path=str(out / "guest.png"))
-    chatbox = open_tab(pages.sample(boot(app, {"id": "654321", "name": "Sebastian"}, (
-        "const chatbox = session.createChatbox();\n"
-        f"chatbox.select('{conversation}');\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"))), width=600, height=600)
+    chatbox = open_tab(
+        pages.sample(
+            boot(
+                app,
+                {"id": "654321", "name": "Sebastian"},
+                (
+                    "const chatbox = session.createChatbox();\n"
+                    f"chatbox.select('{conversation}');\n"
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        ),
+        width=600,
+        height=600,
+    )
     expect(chatbox.messages()).to_contain_text("Supervisor here")
     chatbox.page.screenshot(path=str(out / "chatbox.png"))
-    phone = open_tab(pages.sample(boot(app, {"id": "456789", "name": "Steve"}, (
-        f"const popup = session.createPopup('{conversation}');\n"
-        "popup.mount({show: true});"))), width=390, height=740)
+    phone = open_tab(
+        pages.sample(
+            boot(
+                app,
+                {"id": "456789", "name": "Steve"},
+                (
+                    f"const popup = session.createPopup('{conversation}');\n"
+                    "popup.mount({show: true});"
+                ),
+            )
+        ),
+        width=390,
+        height=740,
+    )
     expect(phone.page.get_by_role("dialog")).to_contain_text("Supervisor here")
     phone.page.screenshot(path=str(out / "popup-phone.png"))
-    shop = ('<main style="max-width:640px;margin:40px auto;font:16px/1.6 system-ui">'
-            "<h1>Steel preserve, 12 m², to rent</h1><p>Dry, lockable, with power and light. "
-            "Ask the owner anything in the chat.</p></main>")
-    desk = open_tab(pages.sample(boot(
-        app, {"id": "654321", "name": "Sebastian"}, (
-            f"const popup = session.createPopup('{conversation}');\n"
-            "popup.mount({show: true});")), body=shop), width=1100, height=760)
+    shop = (
+        '<main style="max-width:640px;margin:40px auto;font:16px/1.6 system-ui">'
+        "<h1>Steel preserve, 12 m², to rent</h1><p>Dry, lockable, with power and light. "
+        "Ask the owner anything in the chat.</p></main>"
+    )
+    desk = open_tab(
+        pages.sample(
+            boot(
+                app,
+                {"id": "654321", "name": "Sebastian"},
+                (
+                    f"const popup = session.createPopup('{conversation}');\n"
+                    "popup.mount({show: true});"
+                ),
+            ),
+            body=shop,
+        ),
+        width=1100,
+        height=760,
+    )
     expect(desk.page.get_by_role("dialog")).to_contain_text("Supervisor here")
     desk.page.screenshot(path=str(out / "popup.png"))
     admin = open_tab(f"{chinwag.url}/dashboard?app={app}", width=1100, height=900)
@@ -755,24 +939,34 @@ def test_screenshots(chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab
         assert (out / f"{name}.png").stat().st_size > 10_000
 
 
-def test_on_message_on_send_message_and_unreads(chinwag: Chinwag, pages: Pages,
-                                                open_tab: Callable[..., Tab]) -> None:
+def test_on_message_on_send_message_and_unreads(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     conversation = cid()
     chinwag.user("123456", "Alice")
     chinwag.user("654321", "Sebastian")
     chinwag.conversation(conversation, ["123456", "654321"], subject="Hooks")
-    tab = open_tab(pages.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
-        "window.__messages = []; window.__unreads = [];\n"
-        "session.onMessage((m) => window.__messages.push([m.body, m.isByMe, m.senderId,"
-        " m.conversation.id, m.sender && m.sender.name]));\n"
-        "session.unreads.onChange((u) => window.__unreads.push("
-        "u.map((x) => x.conversation.id)));\n"
-        "const chatbox = session.createChatbox({messageField: {placeholder: 'Ask Sebastian'}});\n"
-        "chatbox.onSendMessage((e) => e.message.text.includes('secret')"
-        " ? e.override({cancel: true}) : e.override({text: e.message.text + '!',"
-        " custom: {via: 'hook'}}));\n"
-        f"chatbox.select('{conversation}');\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    tab = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                {"id": "123456", "name": "Alice"},
+                (
+                    "window.__messages = []; window.__unreads = [];\n"
+                    "session.onMessage((m) => window.__messages.push([m.body, m.isByMe, m.senderId,"
+                    " m.conversation.id, m.sender && m.sender.name]));\n"
+                    "session.unreads.onChange((u) => window.__unreads.push("
+                    "u.map((x) => x.conversation.id)));\n"
+                    "const chatbox = session.createChatbox({messageField: {placeholder: 'Ask Sebastian'}});\n"  # noqa: E501
+                    "chatbox.onSendMessage((e) => e.message.text.includes('secret')"
+                    " ? e.override({cancel: true}) : e.override({text: e.message.text + '!',"
+                    " custom: {via: 'hook'}}));\n"
+                    f"chatbox.select('{conversation}');\n"
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        )
+    )
     expect(tab.page.get_by_placeholder("Ask Sebastian")).to_be_visible()
     tab.say("hello")
     expect(tab.messages()).to_contain_text("hello!")
@@ -789,20 +983,33 @@ def test_on_message_on_send_message_and_unreads(chinwag: Chinwag, pages: Pages,
     assert stored["data"][1]["custom"] == {"via": "hook"}
     # The chatbox is open and the page visible: what arrives is read at once.
     tab.page.wait_for_function(
-        f"window.__unreads.length > 0 && !window.__unreads.at(-1).includes('{conversation}')")
+        f"window.__unreads.length > 0 && !window.__unreads.at(-1).includes('{conversation}')"
+    )
 
 
-def test_inbox_on_a_phone_shows_one_pane_at_a_time(chinwag: Chinwag, pages: Pages,
-                                                   open_tab: Callable[..., Tab]) -> None:
+def test_inbox_on_a_phone_shows_one_pane_at_a_time(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     conversation = cid()
     me = "phone-" + uuid.uuid4().hex[:6]
     chinwag.user(me, "Pia")
     chinwag.user("654321", "Sebastian")
     chinwag.conversation(conversation, [me, "654321"])
     chinwag.send(conversation, "654321", "hi on the phone")
-    tab = open_tab(pages.sample(boot(APP_ID, {"id": me, "name": "Pia"}, (
-        "const inbox = session.createInbox();\n"
-        "inbox.mount(document.getElementById('talkjs-container'));"))), width=380, height=700)
+    tab = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                {"id": me, "name": "Pia"},
+                (
+                    "const inbox = session.createInbox();\n"
+                    "inbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        ),
+        width=380,
+        height=700,
+    )
     item = tab.page.get_by_role("button", name="Sebastian, 1 unread")
     expect(item).to_be_visible()
     expect(tab.messages()).to_be_hidden()
@@ -816,14 +1023,28 @@ def test_inbox_on_a_phone_shows_one_pane_at_a_time(chinwag: Chinwag, pages: Page
 
 
 def test_sessions_reconnect_and_catch_up_after_a_server_restart(
-        tmp_path: Path, pages: Pages, browser: Browser) -> None:
+    tmp_path: Path, pages: Pages, browser: Browser
+) -> None:
     """The server stops and starts again on the same port: open chatboxes reconnect, show what
     was sent meanwhile, and go on live."""
     port = free_port()
-    env = {**os.environ, "CHINWAG_APP_ID": APP_ID, "CHINWAG_SECRET_KEY": SECRET,
-           "CHINWAG_LOG_LEVEL": "warning", "CHINWAG_WORKER": "off"}
-    cmd = [sys.executable, "-m", "chinwag", "serve", "--port", str(port),
-           "--data-dir", str(tmp_path)]
+    env = {
+        **os.environ,
+        "CHINWAG_APP_ID": APP_ID,
+        "CHINWAG_SECRET_KEY": SECRET,
+        "CHINWAG_LOG_LEVEL": "warning",
+        "CHINWAG_WORKER": "off",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "chinwag",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path),
+    ]
     url = f"http://127.0.0.1:{port}"
 
     def start() -> subprocess.Popen[bytes]:
@@ -851,9 +1072,18 @@ def test_sessions_reconnect_and_catch_up_after_a_server_restart(
         sent: list[str] = []
         page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(str(f))))
         sample = Pages(pages.url, url, pages.html)
-        page.goto(sample.sample(boot(APP_ID, {"id": "123456", "name": "Alice"}, (
-            "const chatbox = session.createChatbox();\nchatbox.select('again');\n"
-            "chatbox.mount(document.getElementById('talkjs-container'));"))))
+        page.goto(
+            sample.sample(
+                boot(
+                    APP_ID,
+                    {"id": "123456", "name": "Alice"},
+                    (
+                        "const chatbox = session.createChatbox();\nchatbox.select('again');\n"
+                        "chatbox.mount(document.getElementById('talkjs-container'));"
+                    ),
+                )
+            )
+        )
         log = page.locator("[role=log]")
         expect(log).to_contain_text("before the restart")
         proc.terminate()
@@ -875,8 +1105,9 @@ def test_sessions_reconnect_and_catch_up_after_a_server_restart(
         proc.wait(10)
 
 
-def test_read_only_guests_and_theming(chinwag: Chinwag, pages: Pages,
-                                      open_tab: Callable[..., Tab]) -> None:
+def test_read_only_guests_and_theming(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     """guestAccess "Read" (a Chinwag extension): guests follow live but get no field; the
     page themes the UI with CSS custom properties."""
     conversation = cid()
@@ -885,10 +1116,23 @@ def test_read_only_guests_and_theming(chinwag: Chinwag, pages: Pages,
     chinwag.send(conversation, "123456", "announcement one")
     viewer = {"id": "viewer-" + uuid.uuid4().hex[:6], "name": "Vic"}
     theme = "<style>:root { --chinwag-accent: rgb(15, 118, 110); }</style>"
-    tab = open_tab(pages.add(CONTAINER + '<script type="module">' + boot(APP_ID, viewer, (
-        "const chatbox = session.createChatbox();\n"
-        f"chatbox.select('{conversation}', {{asGuest: true}});\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));")) + "</script>", head=theme))
+    tab = open_tab(
+        pages.add(
+            CONTAINER
+            + '<script type="module">'
+            + boot(
+                APP_ID,
+                viewer,
+                (
+                    "const chatbox = session.createChatbox();\n"
+                    f"chatbox.select('{conversation}', {{asGuest: true}});\n"
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+            + "</script>",
+            head=theme,
+        )
+    )
     expect(tab.messages()).to_contain_text("announcement one")
     expect(tab.field()).to_be_hidden()
     expect(tab.page.locator(".readonly")).to_contain_text("as a guest (read only)")
@@ -897,14 +1141,18 @@ def test_read_only_guests_and_theming(chinwag: Chinwag, pages: Pages,
     badge = tab.page.locator(".badge-guest")
     expect(badge).to_have_css("color", "rgb(15, 118, 110)")
     # Opened for writing: the open view gets its field.
-    chinwag.ok(chinwag.rest.put(f"/v1/{APP_ID}/conversations/{conversation}",
-                                json={"guestAccess": "ReadWrite"}))
+    chinwag.ok(
+        chinwag.rest.put(
+            f"/v1/{APP_ID}/conversations/{conversation}", json={"guestAccess": "ReadWrite"}
+        )
+    )
     expect(tab.field()).to_be_visible()
     expect(tab.page.locator("button.send")).to_have_css("background-color", "rgb(15, 118, 110)")
 
 
 def test_guest_mute_kick_and_invite_reach_the_open_chatbox(
-        chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]) -> None:
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     """Chinwag's guest moderation (REST) shows in the guest's open view; an invite token admits
     a guest to a conversation closed to guests."""
     conversation = cid()
@@ -915,7 +1163,8 @@ def test_guest_mute_kick_and_invite_reach_the_open_chatbox(
     select = (
         "const chatbox = session.createChatbox();\n"
         f"chatbox.select('{conversation}', {{asGuest: true}});\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));")
+        "chatbox.mount(document.getElementById('talkjs-container'));"
+    )
     tab = open_tab(pages.sample(boot(APP_ID, {"id": guest, "name": "Nick"}, select)))
     expect(tab.field()).to_be_visible()
     base = f"/v1/{APP_ID}/conversations/{conversation}/guests/{guest}"
@@ -928,38 +1177,60 @@ def test_guest_mute_kick_and_invite_reach_the_open_chatbox(
     expect(tab.field()).to_be_hidden()
 
     chinwag.conversation(conversation, [], guestAccess="None")
-    invite = chinwag.ok(chinwag.rest.post(
-        f"/v1/{APP_ID}/conversations/{conversation}/invites", json={"access": "Read"}))
-    invited = open_tab(pages.sample(boot(APP_ID, {"id": "invited-" + uuid.uuid4().hex[:6],
-                                                  "name": "Ivy"}, (
-        "const chatbox = session.createChatbox();\n"
-        f"chatbox.select('{conversation}', {{invite: '{invite['token']}'}});\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    invite = chinwag.ok(
+        chinwag.rest.post(
+            f"/v1/{APP_ID}/conversations/{conversation}/invites", json={"access": "Read"}
+        )
+    )
+    invited = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                {"id": "invited-" + uuid.uuid4().hex[:6], "name": "Ivy"},
+                (
+                    "const chatbox = session.createChatbox();\n"
+                    f"chatbox.select('{conversation}', {{invite: '{invite['token']}'}});\n"
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        )
+    )
     expect(invited.messages()).to_contain_text("house rules apply")
     expect(invited.page.locator(".badge-guest")).to_be_visible()
     expect(invited.field()).to_be_hidden()
 
 
-def test_leave_select_null_and_destroy(chinwag: Chinwag, pages: Pages,
-                                       open_tab: Callable[..., Tab]) -> None:
+def test_leave_select_null_and_destroy(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
     conversation = cid()
     me = "leaver-" + uuid.uuid4().hex[:6]
     chinwag.user(me, "Lee")
     chinwag.user("654321", "Sebastian")
     chinwag.conversation(conversation, [me, "654321"], subject="Leaving")
     chinwag.send(conversation, "654321", "last words")
-    tab = open_tab(pages.sample(boot(APP_ID, {"id": me, "name": "Lee"}, (
-        "const conversation = session.getOrCreateConversation("
-        f"'{conversation}');\n"
-        "const chatbox = session.createChatbox();\n"
-        "window.chatbox = chatbox; window.conversation = conversation;\n"
-        "await chatbox.select(conversation);\n"
-        "chatbox.mount(document.getElementById('talkjs-container'));"))))
+    tab = open_tab(
+        pages.sample(
+            boot(
+                APP_ID,
+                {"id": me, "name": "Lee"},
+                (
+                    "const conversation = session.getOrCreateConversation("
+                    f"'{conversation}');\n"
+                    "const chatbox = session.createChatbox();\n"
+                    "window.chatbox = chatbox; window.conversation = conversation;\n"
+                    "await chatbox.select(conversation);\n"
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        )
+    )
     tab.wait_done()
     expect(tab.messages()).to_contain_text("last words")
     assert tab.page.evaluate("window.conversation.leave()") is True
     expect(tab.page.locator(".notice")).to_have_text(
-        "You are not part of this conversation anymore.")
+        "You are not part of this conversation anymore."
+    )
     conv = chinwag.ok(chinwag.rest.get(f"/v1/{APP_ID}/conversations/{conversation}"))
     assert me not in conv["participants"]
     tab.page.evaluate("window.chatbox.select(null)")

@@ -36,8 +36,11 @@ def client(ctx: Context, login: admin.Admin) -> Iterator[TestClient]:
 
 
 def sign_in(client: TestClient) -> None:
-    r = client.post("/dashboard/login", content=f"password={PASSWORD.replace(' ', '+')}",
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/dashboard/login",
+        content=f"password={PASSWORD.replace(' ', '+')}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 303, r.text
     assert "httponly" in r.headers["set-cookie"].lower()
     assert "samesite=strict" in r.headers["set-cookie"].lower()
@@ -96,33 +99,55 @@ def test_dashboard_needs_the_admin_password(client: TestClient, app_keys: apps.A
     page = client.get("/dashboard")
     assert page.status_code == 200 and "Admin password" in page.text
     assert app_keys.secret_keys[0] not in page.text
-    wrong = client.post("/dashboard/login", content="password=nope",
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    wrong = client.post(
+        "/dashboard/login",
+        content="password=nope",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert wrong.status_code == 401 and "not right" in wrong.text
     inspect = client.get(f"/dashboard/conversations/x?app={app_keys.app.id}")
     assert "Admin password" in inspect.text
-    refused = client.post("/dashboard/settings", content=f"app={app_keys.app.id}",
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    refused = client.post(
+        "/dashboard/settings",
+        content=f"app={app_keys.app.id}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert refused.status_code == 401
 
 
-def test_settings_form_uses_the_seeds_wording_and_saves(client: TestClient, ctx: Context,
-                                                        app_keys: apps.AppWithKeys) -> None:
+def test_settings_form_uses_the_seeds_wording_and_saves(
+    client: TestClient, ctx: Context, app_keys: apps.AppWithKeys
+) -> None:
     sign_in(client)
     app_id = app_keys.app.id
     page = client.get(f"/dashboard?app={app_id}").text
-    for text in ("Disallow user synchronization via the browser",
-                 "Disallow conversation synchronization via the browser",
-                 "Identity verification", "Participant limit", "Notification delay",
-                 app_id, "Allowed: any visitor", "Off: anyone can claim any user id"):
+    for text in (
+        "Disallow user synchronization via the browser",
+        "Disallow conversation synchronization via the browser",
+        "Identity verification",
+        "Participant limit",
+        "Notification delay",
+        app_id,
+        "Allowed: any visitor",
+        "Off: anyone can claim any user id",
+    ):
         assert text in page
     assert f'data-secret="{app_keys.secret_keys[0]}"' in page
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    missing_csrf = client.post("/dashboard/settings", headers=headers,
-                               content=f"app={app_id}&participantLimit=5&notificationDelaySeconds=0")
+    missing_csrf = client.post(
+        "/dashboard/settings",
+        headers=headers,
+        content=f"app={app_id}&participantLimit=5&notificationDelaySeconds=0",
+    )
     assert missing_csrf.status_code == 400
-    fields = form(client, app=app_id, disallowConversationSync="on", identityVerification="on",
-                  participantLimit="7", notificationDelaySeconds="30")
+    fields = form(
+        client,
+        app=app_id,
+        disallowConversationSync="on",
+        identityVerification="on",
+        participantLimit="7",
+        notificationDelaySeconds="30",
+    )
     r = client.post("/dashboard/settings", data={"app": app_id, **fields})
     assert r.status_code == 303 and "saved=1" in r.headers["location"]
     s = apps.get_app(ctx, app_id).settings
@@ -130,15 +155,20 @@ def test_settings_form_uses_the_seeds_wording_and_saves(client: TestClient, ctx:
     assert (s.identityVerification, s.participantLimit, s.notificationDelaySeconds) == (True, 7, 30)
     page = client.get(f"/dashboard?app={app_id}&saved=1").text
     assert "Settings saved." in page and "Guest access is <strong>off</strong>" in page
-    bad = client.post("/dashboard/settings", data={
-        "app": app_id, **form(client, app=app_id, participantLimit="0",
-                              notificationDelaySeconds="x")})
+    bad = client.post(
+        "/dashboard/settings",
+        data={
+            "app": app_id,
+            **form(client, app=app_id, participantLimit="0", notificationDelaySeconds="x"),
+        },
+    )
     assert bad.status_code == 303 and "error=" in bad.headers["location"]
     assert apps.get_app(ctx, app_id).settings.participantLimit == 7
 
 
-def test_users_conversations_and_inspection(client: TestClient, ctx: Context,
-                                            app_keys: apps.AppWithKeys) -> None:
+def test_users_conversations_and_inspection(
+    client: TestClient, ctx: Context, app_keys: apps.AppWithKeys
+) -> None:
     sign_in(client)
     app_id = app_keys.app.id
     info = dashboard.prepare_demo(ctx, app_id)
@@ -153,8 +183,9 @@ def test_users_conversations_and_inspection(client: TestClient, ctx: Context,
     assert "Next page" not in page
 
 
-def test_users_are_listed_page_by_page(client: TestClient, ctx: Context,
-                                       app_keys: apps.AppWithKeys) -> None:
+def test_users_are_listed_page_by_page(
+    client: TestClient, ctx: Context, app_keys: apps.AppWithKeys
+) -> None:
     sign_in(client)
     bodies = {f"u{i:03d}": parse(UserPut, {"name": f"User {i}"}) for i in range(PAGE + 5)}
     users.put_users(ctx, app_keys.app.id, bodies)
@@ -166,8 +197,9 @@ def test_users_are_listed_page_by_page(client: TestClient, ctx: Context,
     assert f"u{PAGE:03d}" in second and f"u{PAGE + 4:03d}" in second and "u000" not in second
 
 
-def test_demo_page_and_sdk_are_served_cross_origin(client: TestClient, ctx: Context,
-                                                   app_keys: apps.AppWithKeys) -> None:
+def test_demo_page_and_sdk_are_served_cross_origin(
+    client: TestClient, ctx: Context, app_keys: apps.AppWithKeys
+) -> None:
     demo = client.get(f"/demo?app={app_keys.app.id}")
     assert demo.status_code == 200 and app_keys.app.id in demo.text
     assert app_keys.secret_keys[0] not in demo.text
@@ -175,14 +207,20 @@ def test_demo_page_and_sdk_are_served_cross_origin(client: TestClient, ctx: Cont
         r = client.get(path, headers={"Origin": "https://shop.example"})
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
     assert client.get("/sdk/../cli.py").status_code == 404
-    pre = client.options(f"/v1/{app_keys.app.id}/settings", headers={
-        "Origin": "https://shop.example", "Access-Control-Request-Method": "PATCH",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    pre = client.options(
+        f"/v1/{app_keys.app.id}/settings",
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "*"
 
 
 def test_demo_is_off_where_it_would_grant_more_than_a_browser_has(
-        client: TestClient, ctx: Context, app_keys: apps.AppWithKeys) -> None:
+    client: TestClient, ctx: Context, app_keys: apps.AppWithKeys
+) -> None:
     """With identity verification on (or a browser sync disallowed) the demo neither writes nor
     signs anything: it says why it is off."""
     app_id = app_keys.app.id
@@ -190,8 +228,9 @@ def test_demo_is_off_where_it_would_grant_more_than_a_browser_has(
     page = client.get(f"/demo?app={app_id}").text
     assert "The demo is off for this app" in page and '"disabled"' in page
     assert users.list_users(ctx, app_id, 10, None) == []
-    apps.patch_settings(ctx, app_id, {"identityVerification": False,
-                                      "allowUserSyncViaBrowser": False})
+    apps.patch_settings(
+        ctx, app_id, {"identityVerification": False, "allowUserSyncViaBrowser": False}
+    )
     assert "The demo is off" in client.get(f"/demo?app={app_id}").text
     apps.patch_settings(ctx, app_id, {"allowUserSyncViaBrowser": True})
     assert "The demo is off" not in client.get(f"/demo?app={app_id}").text

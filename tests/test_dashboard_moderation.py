@@ -59,10 +59,17 @@ def test_forms_need_the_session_and_the_csrf_token(
 ) -> None:
     app_id = app_keys.app.id
     body = f"app={app_id}&userId=g1"
-    assert client.post("/dashboard/conversations/room/guests/ban", content=body,
-                       headers=FORM).status_code == 401
-    for path in ("/dashboard/conversations/room/moderation", "/dashboard/audit",
-                 "/dashboard/audit/export"):
+    assert (
+        client.post(
+            "/dashboard/conversations/room/guests/ban", content=body, headers=FORM
+        ).status_code
+        == 401
+    )
+    for path in (
+        "/dashboard/conversations/room/moderation",
+        "/dashboard/audit",
+        "/dashboard/audit/export",
+    ):
         assert "Admin password" in client.get(f"{path}?app={app_id}").text
     sign_in(client)
     r = client.post("/dashboard/conversations/room/guests/ban", content=body, headers=FORM)
@@ -94,8 +101,10 @@ def test_guest_controls(
     # Ban for a minute, mute until lifted, then lift the ban.
     done(post(client, app_id, "guests/ban", userId="g2", durationSeconds="60", reason="spam"))
     done(post(client, app_id, "guests/mute", userId="g3", durationSeconds=""))
-    found = {(r.user_id, r.restriction.kind.value): r.restriction.until
-             for r in moderation.restrictions(ctx, app_id, "room")}
+    found = {
+        (r.user_id, r.restriction.kind.value): r.restriction.until
+        for r in moderation.restrictions(ctx, app_id, "room")
+    }
     assert found == {("g2", "ban"): clock.now_ms() + 60_000, ("g3", "mute"): None}
     page = page_of(client, app_id)
     assert "spam" in page and "until lifted" in page
@@ -139,7 +148,10 @@ def test_inspection_silent_or_announced_is_recorded(
     assert r.status_code == 200
     views = [e for e in audit.entries(ctx, app_id, 100, None) if e.action == "supervisor.viewed"]
     assert [(e.actor, e.data["announced"]) for e in views] == [
-        ("admin:operator", False), ("admin:operator", True), ("admin:operator", False)]
+        ("admin:operator", False),
+        ("admin:operator", True),
+        ("admin:operator", False),
+    ]
     texts = [m["text"] for m in messages.history(ctx, app_id, "room", 10, None)]
     assert texts == ["A supervisor (operator) joined to review."]
 
@@ -179,8 +191,13 @@ def test_moderator_roles_in_the_settings_form(
     assert 'name="moderatorRoles" value=""' in page
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)
     assert csrf
-    fields = {"app": app_id, "csrf": csrf.group(1), "participantLimit": "50",
-              "notificationDelaySeconds": "60", "moderatorRoles": " moderator, host ,,"}
+    fields = {
+        "app": app_id,
+        "csrf": csrf.group(1),
+        "participantLimit": "50",
+        "notificationDelaySeconds": "60",
+        "moderatorRoles": " moderator, host ,,",
+    }
     r = client.post("/dashboard/settings", data=fields)
     assert r.status_code == 303 and "saved=1" in r.headers["location"]
     assert apps.get_app(ctx, app_id).settings.moderatorRoles == ("moderator", "host")

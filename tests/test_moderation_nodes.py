@@ -71,8 +71,9 @@ def test_ban_and_mute_on_one_node_hold_on_the_other(cluster: Cluster) -> None:  
             [{"type": "SystemMessage", "text": "still reading?"}],
         )
         heckler.wait_event(
-            lambda e: e.get("type") == "message.created"
-            and e["message"]["text"] == "still reading?"
+            lambda e: (
+                e.get("type") == "message.created" and e["message"]["text"] == "still reading?"
+            )
         )
         assert cluster.rest(0, "GET", "/conversations/hall/guests")["count"] == 1
         # Lifted on node 0: the guest on node 1 writes again.

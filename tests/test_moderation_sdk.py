@@ -36,9 +36,7 @@ def room(ctx: Context, app_keys: apps.AppWithKeys) -> Iterator[tuple[str, str]]:
 BAN = "conversations/hall/guests/troll/ban"
 
 
-def test_nobody_moderates_from_the_browser_by_default(
-    ctx: Context, room: tuple[str, str]
-) -> None:
+def test_nobody_moderates_from_the_browser_by_default(ctx: Context, room: tuple[str, str]) -> None:
     base, app_id = room
     with Client.open(base, app_id, "mod") as mod:
         status, body = mod.request("PUT", BAN, {})

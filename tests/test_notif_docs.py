@@ -22,8 +22,11 @@ def test_every_webhook_event_is_documented() -> None:
 
 def test_every_notification_setting_is_documented() -> None:
     text = (DOCS / "notifications.md").read_text()
-    ours = [n for n in WORKER_OPTIONS if n.startswith(("smtp", "email", "sms", "notification",
-                                                        "worker"))] + ["worker"]
+    ours = [
+        n
+        for n in WORKER_OPTIONS
+        if n.startswith(("smtp", "email", "sms", "notification", "worker"))
+    ] + ["worker"]
     missing = [OPTIONS[n][0] for n in ours if f"`{OPTIONS[n][0]}`" not in text]
     assert not missing, f"add these settings to docs/notifications.md: {missing}"
     assert "`notificationDelaySeconds`" in text

@@ -20,8 +20,9 @@ async def _send(text: str) -> None:
 
 
 def _watch(user_id: str, cid: str = "hall") -> Watch:
-    conn = Connection(Session("app", user_id, AppSettings()), _send, 10, TokenBucket(1, 1),
-                      lambda c: None)
+    conn = Connection(
+        Session("app", user_id, AppSettings()), _send, 10, TokenBucket(1, 1), lambda c: None
+    )
     return Watch(conn, "app", cid)
 
 
@@ -41,11 +42,14 @@ def test_a_burst_of_joins_is_one_event_and_users_count_once() -> None:
                 roster.join(w)
                 roster.join(w)  # joining again changes nothing
             await asyncio.sleep(0.1)
-            assert heard == [{"type": "guests.changed", "conversationId": "hall",
-                              "position": None, "count": 100}]
+            assert heard == [
+                {"type": "guests.changed", "conversationId": "hall", "position": None, "count": 100}
+            ]
             assert await roster.count("app", "hall") == 100
-            assert (await roster.guests("app", "hall"))[0].to_json() == {"userId": "g0",
-                                                                         "since": 1000}
+            assert (await roster.guests("app", "hall"))[0].to_json() == {
+                "userId": "g0",
+                "since": 1000,
+            }
             roster.leave(watches[0])  # g0 still watches on another socket
             assert await roster.count("app", "hall") == 100
             roster.leave(twice)

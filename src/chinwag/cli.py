@@ -64,7 +64,7 @@ def prepare(config: Config, ctx: Context) -> list[str]:
         f"  Health:     {config.base_url}/healthz",
         f"  Demo:       {config.base_url}/demo?app={app.app.id}",
         f"  Dashboard:  {config.base_url}/dashboard",
-        f"  SDK:        <script src=\"{config.base_url}/talk.js\"></script>",
+        f'  SDK:        <script src="{config.base_url}/talk.js"></script>',
     ]
     return lines
 
@@ -82,8 +82,11 @@ def cmd_serve(config: Config) -> int:
         os.path.join(config.data_dir, "admin.json"), config.admin_password
     )
     if new_password:
-        print(f"  Dashboard admin password (shown once; set CHINWAG_ADMIN_PASSWORD to choose): "
-              f"{new_password}", flush=True)
+        print(
+            f"  Dashboard admin password (shown once; set CHINWAG_ADMIN_PASSWORD to choose): "
+            f"{new_password}",
+            flush=True,
+        )
     app = create_app(ctx, config.broker_url, admin=admin)
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
     uvicorn.run(

@@ -153,8 +153,10 @@ class SettingsPatch(Strict):
     participantLimit: Annotated[int, Field(ge=1, le=L.MAX_PARTICIPANT_LIMIT)] | None = None
     notificationDelaySeconds: Annotated[int, Field(ge=0, le=L.MAX_NOTIFICATION_DELAY)] | None = None
     moderatorRoles: (
-        Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
-                  Field(max_length=20)]
+        Annotated[
+            list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
+            Field(max_length=20),
+        ]
         | None
     ) = None
 

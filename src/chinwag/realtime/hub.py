@@ -44,8 +44,14 @@ CatchUp = Callable[[str, str, int], Awaitable[tuple[list[Event], int] | None]]
 GUEST_REMOVALS = frozenset({"guest.kicked", "guest.banned"})
 #: Events about who watches as a guest: participants get them, a guest only those about itself.
 ABOUT_GUESTS = frozenset(
-    {"guests.changed", "guest.kicked", "guest.banned", "guest.unbanned", "guest.muted",
-     "guest.unmuted"}
+    {
+        "guests.changed",
+        "guest.kicked",
+        "guest.banned",
+        "guest.unbanned",
+        "guest.muted",
+        "guest.unmuted",
+    }
 )
 
 

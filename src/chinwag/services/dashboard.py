@@ -41,8 +41,13 @@ def pick_app(ctx: Context, app_id: str | None) -> apps.AppWithKeys:
     raise NotFound(f"no app {app_id!r}" if app_id else "no app yet", code="APP_NOT_FOUND")
 
 
-def overview(ctx: Context, app_id: str | None, limit: int = 100,
-             users_after: str | None = None, conversations_after: str | None = None) -> Overview:
+def overview(
+    ctx: Context,
+    app_id: str | None,
+    limit: int = 100,
+    users_after: str | None = None,
+    conversations_after: str | None = None,
+) -> Overview:
     app = pick_app(ctx, app_id)
     return Overview(
         app=app,
@@ -81,18 +86,26 @@ def prepare_demo(ctx: Context, app_id: str | None) -> dict[str, Any]:
     missing = [u for u in DEMO_USERS if not _user_exists(ctx, aid, str(u["id"]))]
     if missing:
         users.put_users(
-            ctx, aid, {str(u["id"]): parse(UserPut, {k: v for k, v in u.items() if k != "id"})
-                       for u in missing}
+            ctx,
+            aid,
+            {
+                str(u["id"]): parse(UserPut, {k: v for k, v in u.items() if k != "id"})
+                for u in missing
+            },
         )
     try:
         conversations.get_conversation(ctx, aid, DEMO_CONVERSATION)
     except NotFound:
         conversations.put_conversation(
-            ctx, aid, DEMO_CONVERSATION,
+            ctx,
+            aid,
+            DEMO_CONVERSATION,
             parse(ConversationPut, {"subject": DEMO_SUBJECT, "participants": DEMO_GROUP}),
         )
         messages.send_messages(
-            ctx, aid, DEMO_CONVERSATION,
+            ctx,
+            aid,
+            DEMO_CONVERSATION,
             parse(MessagesIn, [{"type": "SystemMessage", "text": DEMO_WELCOME}]),
         )
     return info

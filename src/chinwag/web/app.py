@@ -62,8 +62,11 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
     api.include_router(dashboard_moderation.router)
     api.include_router(dashboard.router)
     api.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
-        allow_headers=["Authorization", "Content-Type"], max_age=600,
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
     )
     realtime.install(api, ctx, broker_url)
     return BodyLimit(api)

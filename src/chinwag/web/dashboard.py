@@ -68,8 +68,10 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def _message(title: str, text: str, status: int) -> HTMLResponse:
-    body = (f'<main class="wrap"><p class="error">{escape(text)}</p>'
-            '<p><a href="/dashboard">Back to the dashboard</a></p></main>')
+    body = (
+        f'<main class="wrap"><p class="error">{escape(text)}</p>'
+        '<p><a href="/dashboard">Back to the dashboard</a></p></main>'
+    )
     return _page(title, body, status)
 
 
@@ -91,7 +93,10 @@ def home(request: Request) -> Response:
     ctx = request.app.state.ctx
     try:
         overview = dashboard.overview(
-            ctx, app_id, PAGE, request.query_params.get("usersAfter"),
+            ctx,
+            app_id,
+            PAGE,
+            request.query_params.get("usersAfter"),
             request.query_params.get("conversationsAfter"),
         )
     except ChinwagError as exc:
@@ -101,9 +106,17 @@ def home(request: Request) -> Response:
     admin = _admin(request)
     assert admin is not None
     base = str(request.base_url).rstrip("/")
-    return _page("Overview", _overview_html(overview, all_apps, admin.csrf_token(cookie), base,
-                                            request.query_params.get("saved"),
-                                            request.query_params.get("error")))
+    return _page(
+        "Overview",
+        _overview_html(
+            overview,
+            all_apps,
+            admin.csrf_token(cookie),
+            base,
+            request.query_params.get("saved"),
+            request.query_params.get("error"),
+        ),
+    )
 
 
 @router.post("/login")
@@ -124,8 +137,14 @@ async def login(request: Request) -> Response:
         return _login_page("That password is not right.", 401, app_id)
     target = f"/dashboard?{urlencode({'app': app_id})}" if app_id else "/dashboard"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, cookie, max_age=admin_service.SESSION_SECONDS, httponly=True,
-                        samesite="strict", path="/dashboard")
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=admin_service.SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        path="/dashboard",
+    )
     return response
 
 
@@ -211,13 +230,20 @@ async def inspection_page(
 # --- rendering ------------------------------------------------------------------------------
 
 
-def _overview_html(o: dashboard.Overview, all_apps: list[apps.AppWithKeys], csrf: str, base: str,
-                   saved: str | None, error: str | None) -> str:
+def _overview_html(
+    o: dashboard.Overview,
+    all_apps: list[apps.AppWithKeys],
+    csrf: str,
+    base: str,
+    saved: str | None,
+    error: str | None,
+) -> str:
     app = o.app.app
     s = app.settings
     options = "".join(
         f'<option value="{escape(a.app.id)}"{" selected" if a.app.id == app.id else ""}>'
-        f"{escape(a.app.name)} ({escape(a.app.id)})</option>" for a in all_apps
+        f"{escape(a.app.name)} ({escape(a.app.id)})</option>"
+        for a in all_apps
     )
     keys = "".join(
         f'<li><code class="secret" data-secret="{escape(k)}">{escape(k[:12])}…</code> '
@@ -228,11 +254,14 @@ def _overview_html(o: dashboard.Overview, all_apps: list[apps.AppWithKeys], csrf
     status = '<p class="ok" role="status">Settings saved.</p>' if saved else ""
     if error:
         status = f'<p class="error" role="alert">Not saved: {escape(error)}</p>'
-    users = "".join(
-        f"<tr><td><code>{escape(u['id'])}</code></td><td>{escape(u['name'] or '')}</td>"
-        f"<td>{escape(u['role'] or '')}</td><td>{escape(', '.join(u['email'] or []))}</td></tr>"
-        for u in o.users
-    ) or '<tr><td colspan="4" class="muted">No users yet.</td></tr>'
+    users = (
+        "".join(
+            f"<tr><td><code>{escape(u['id'])}</code></td><td>{escape(u['name'] or '')}</td>"
+            f"<td>{escape(u['role'] or '')}</td><td>{escape(', '.join(u['email'] or []))}</td></tr>"
+            for u in o.users
+        )
+        or '<tr><td colspan="4" class="muted">No users yet.</td></tr>'
+    )
     convs = "".join(_conversation_row(quote(app.id), c) for c in o.conversations) or (
         '<tr><td colspan="5" class="muted">No conversations yet.</td></tr>'
     )
@@ -253,17 +282,24 @@ def _overview_html(o: dashboard.Overview, all_apps: list[apps.AppWithKeys], csrf
         base=escape(base),
         status=status,
         csrf=escape(csrf),
-        user_sync=_setting("disallowUserSync", "Disallow user synchronization via the browser",
-                           not s.allowUserSyncViaBrowser, "user"),
+        user_sync=_setting(
+            "disallowUserSync",
+            "Disallow user synchronization via the browser",
+            not s.allowUserSyncViaBrowser,
+            "user",
+        ),
         conversation_sync=_setting(
-            "disallowConversationSync", "Disallow conversation synchronization via the browser",
-            not s.allowConversationSyncViaBrowser, "conversation",
+            "disallowConversationSync",
+            "Disallow conversation synchronization via the browser",
+            not s.allowConversationSyncViaBrowser,
+            "conversation",
         ),
         guest_note=guest_note,
         identity=_setting(
             "identityVerification",
             "Identity verification (require a signature or token for every browser session)",
-            s.identityVerification, "identity",
+            s.identityVerification,
+            "identity",
         ),
         participant_limit=s.participantLimit,
         delay=s.notificationDelaySeconds,
@@ -289,8 +325,12 @@ def _more(app_id: str, key: str, rows: list[dict[str, Any]], anchor: str) -> str
 def _setting(name: str, label: str, checked: bool, warning: str) -> str:
     """A checkbox; its warning shows while it is unchecked (the permissive state)."""
     return _template(
-        "setting.html", name=name, label=escape(label), checked=" checked" if checked else "",
-        hidden=" hidden" if checked else "", warning=escape(WARNINGS[warning]),
+        "setting.html",
+        name=name,
+        label=escape(label),
+        checked=" checked" if checked else "",
+        hidden=" hidden" if checked else "",
+        warning=escape(WARNINGS[warning]),
     )
 
 
@@ -312,11 +352,14 @@ def _inspect_html(
     app_id: str, data: dict[str, Any], boot: dict[str, Any], guests: list[str]
 ) -> str:
     conv = data["conversation"]
-    lines = "".join(
-        f'<li class="{"system" if m["type"] == "SystemMessage" else "user"}"><span class="who">'
-        f'{escape(m["senderId"] or "system")}</span> {escape(m["text"])}</li>'
-        for m in data["messages"]
-    ) or '<li class="muted">No messages yet.</li>'
+    lines = (
+        "".join(
+            f'<li class="{"system" if m["type"] == "SystemMessage" else "user"}"><span class="who">'
+            f"{escape(m['senderId'] or 'system')}</span> {escape(m['text'])}</li>"
+            for m in data["messages"]
+        )
+        or '<li class="muted">No messages yet.</li>'
+    )
     watching = "".join(f"<li><code>{escape(g)}</code></li>" for g in guests if g != SUPERVISOR_ID)
     return _template(
         "inspect.html",

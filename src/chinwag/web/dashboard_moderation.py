@@ -25,7 +25,7 @@ from chinwag.domain.access import GuestAccess
 from chinwag.domain.moderation import RestrictionKind
 from chinwag.errors import ChinwagError
 from chinwag.realtime.roster import RosterGuest
-from chinwag.schemas import ConversationPut
+from chinwag.schemas import ConversationPut, parse
 from chinwag.services import audit, conversations, dashboard, moderation
 from chinwag.services.admin import COOKIE
 from chinwag.services.context import Context
@@ -87,8 +87,9 @@ def _duration(form: dict[str, str]) -> int | None:
 
 
 def _page_url(app_id: str, cid: str, **query: str) -> str:
-    return (f"/dashboard/conversations/{quote(cid, safe='')}/moderation?"
-            + urlencode({"app": app_id, **query}))
+    return f"/dashboard/conversations/{quote(cid, safe='')}/moderation?" + urlencode(
+        {"app": app_id, **query}
+    )
 
 
 # --- the moderation page ----------------------------------------------------------------------
@@ -102,8 +103,14 @@ async def moderation_page(request: Request, conversation_id: str) -> Response:
     return await _render(request, q.get("app"), conversation_id, q.get("done"), q.get("error"))
 
 
-async def _render(request: Request, app_id: str | None, cid: str, done: str | None,
-                  error: str | None, minted: str | None = None) -> Response:
+async def _render(
+    request: Request,
+    app_id: str | None,
+    cid: str,
+    done: str | None,
+    error: str | None,
+    minted: str | None = None,
+) -> Response:
     ctx = _ctx(request)
     try:
         app = await run_in_threadpool(dashboard.pick_app, ctx, app_id)
@@ -114,12 +121,17 @@ async def _render(request: Request, app_id: str | None, cid: str, done: str | No
     except ChinwagError as exc:
         return _message("Not found", exc.reasons[0], 404)
     guests = await request.app.state.realtime.roster.guests(aid, cid)
-    return _page(f"Moderate {cid}", _moderation_html(
-        aid, conv, guests, restrictions, invites, _csrf(request), done, error, minted))
+    return _page(
+        f"Moderate {cid}",
+        _moderation_html(
+            aid, conv, guests, restrictions, invites, _csrf(request), done, error, minted
+        ),
+    )
 
 
-async def _act(request: Request, cid: str, what: str,
-               act: Callable[[Context, str, dict[str, str]], object]) -> Response:
+async def _act(
+    request: Request, cid: str, what: str, act: Callable[[Context, str, dict[str, str]], object]
+) -> Response:
     """Run one moderation action from a checked form, then back to the page saying how it went."""
     form = await _checked_form(request)
     if isinstance(form, Response):
@@ -139,8 +151,8 @@ async def set_guest_access(request: Request, conversation_id: str) -> Response:
         value = form.get("guestAccess", "")
         if value not in {a.value for a in GuestAccess}:
             raise ValueError("Guest access must be ReadWrite, Read or None")
-        conversations.put_conversation(ctx, app_id, conversation_id,
-                                       ConversationPut(guestAccess=value))  # type: ignore[arg-type]
+        body = parse(ConversationPut, {"guestAccess": value})
+        conversations.put_conversation(ctx, app_id, conversation_id, body)
 
     return await _act(request, conversation_id, "Guest access saved.", act)
 
@@ -158,8 +170,15 @@ async def guest_action(request: Request, conversation_id: str, action: str) -> R
         if action == "kick":
             moderation.kick(ctx, app_id, conversation_id, user_id, reason)
         else:
-            moderation.restrict(ctx, app_id, conversation_id, user_id, RestrictionKind(action),
-                                _duration(form), reason)
+            moderation.restrict(
+                ctx,
+                app_id,
+                conversation_id,
+                user_id,
+                RestrictionKind(action),
+                _duration(form),
+                reason,
+            )
 
     past = {"kick": "kicked", "ban": "banned", "mute": "muted"}[action]
     return await _act(request, conversation_id, f"Guest {past}.", act)
@@ -171,8 +190,7 @@ async def lift(request: Request, conversation_id: str) -> Response:
         kind = form.get("kind", "")
         if kind not in {"ban", "mute"}:
             raise ValueError("Lift a ban or a mute")
-        moderation.lift(ctx, app_id, conversation_id, form.get("userId", ""),
-                        RestrictionKind(kind))
+        moderation.lift(ctx, app_id, conversation_id, form.get("userId", ""), RestrictionKind(kind))
 
     return await _act(request, conversation_id, "Lifted.", act)
 
@@ -187,8 +205,9 @@ async def mint_invite(request: Request, conversation_id: str) -> Response:
     try:
         access = GuestAccess(form.get("access", "ReadWrite"))
         seconds = int(form.get("expiresInSeconds", "") or 0)
-        minted = await run_in_threadpool(moderation.create_invite, _ctx(request), app_id,
-                                         conversation_id, access, seconds)
+        minted = await run_in_threadpool(
+            moderation.create_invite, _ctx(request), app_id, conversation_id, access, seconds
+        )
     except (ChinwagError, ValueError) as exc:
         reason = exc.reasons[0] if isinstance(exc, ChinwagError) else "Pick an access and expiry"
         return RedirectResponse(_page_url(app_id, conversation_id, error=reason), status_code=303)
@@ -226,8 +245,9 @@ async def audit_page(request: Request) -> Response:
     q = request.query_params
     try:
         app = await run_in_threadpool(dashboard.pick_app, ctx, q.get("app"))
-        entries = await run_in_threadpool(audit.entries, ctx, app.app.id, AUDIT_PAGE,
-                                          q.get("after"), q.get("conversationId"))
+        entries = await run_in_threadpool(
+            audit.entries, ctx, app.app.id, AUDIT_PAGE, q.get("after"), q.get("conversationId")
+        )
     except ChinwagError as exc:
         return _message("No app", exc.reasons[0], 404)
     return _page("Audit log", _audit_html(app.app.id, entries, q.get("conversationId")))
@@ -244,17 +264,23 @@ async def audit_export(request: Request) -> Response:
         return _message("No app", exc.reasons[0], 404)
     name = f"chinwag-audit-{app.app.id}.jsonl"
     return StreamingResponse(
-        audit.export_lines(ctx, app.app.id), media_type="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="{name}"',
-                 "Cache-Control": "no-store"})
+        audit.export_lines(ctx, app.app.id),
+        media_type="application/x-ndjson",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # --- rendering --------------------------------------------------------------------------------
 
 
 def _hidden(app_id: str, csrf: str) -> str:
-    return (f'<input type="hidden" name="app" value="{escape(app_id)}">'
-            f'<input type="hidden" name="csrf" value="{escape(csrf)}">')
+    return (
+        f'<input type="hidden" name="app" value="{escape(app_id)}">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+    )
 
 
 def _roster_html(guests: list[RosterGuest], form_for: Callable[[str, str, str], str]) -> str:
@@ -262,63 +288,98 @@ def _roster_html(guests: list[RosterGuest], form_for: Callable[[str, str, str], 
         return '<p class="muted" id="roster-empty">No guests are watching right now.</p>'
     rows = "".join(
         f"<tr><td><code>{escape(g.user_id)}</code></td><td>{_when(g.since)}</td><td>"
-        + form_for("kick", g.user_id, "Kick") + form_for("mute", g.user_id, "Mute")
-        + form_for("ban", g.user_id, "Ban") + "</td></tr>"
+        + form_for("kick", g.user_id, "Kick")
+        + form_for("mute", g.user_id, "Mute")
+        + form_for("ban", g.user_id, "Ban")
+        + "</td></tr>"
         for g in guests
     )
-    return ('<div class="table"><table id="roster"><thead><tr><th>Guest</th><th>Watching since'
-            f"</th><th>Actions</th></tr></thead><tbody>{rows}</tbody></table></div>")
+    return (
+        '<div class="table"><table id="roster"><thead><tr><th>Guest</th><th>Watching since'
+        f"</th><th>Actions</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
-def _moderation_html(app_id: str, conv: dict[str, Any], guests: list[RosterGuest],
-                     restrictions: list[Any], invites: list[Any], csrf: str,
-                     done: str | None, error: str | None, minted: str | None) -> str:
+def _moderation_html(
+    app_id: str,
+    conv: dict[str, Any],
+    guests: list[RosterGuest],
+    restrictions: list[Any],
+    invites: list[Any],
+    csrf: str,
+    done: str | None,
+    error: str | None,
+    minted: str | None,
+) -> str:
     cid = conv["id"]
     base = f"/dashboard/conversations/{quote(cid, safe='')}"
     hidden = _hidden(app_id, csrf)
     app_q = quote(app_id)
 
     def guest_form(action: str, user_id: str, label: str) -> str:
-        return (f'<form method="post" action="{base}/guests/{action}" class="inline">{hidden}'
-                f'<input type="hidden" name="userId" value="{escape(user_id)}">'
-                f'<button type="submit" class="small" aria-label="{label} {escape(user_id)}">'
-                f"{label}</button></form>")
+        return (
+            f'<form method="post" action="{base}/guests/{action}" class="inline">{hidden}'
+            f'<input type="hidden" name="userId" value="{escape(user_id)}">'
+            f'<button type="submit" class="small" aria-label="{label} {escape(user_id)}">'
+            f"{label}</button></form>"
+        )
 
     status = f'<p class="ok" role="status">{escape(done)}</p>' if done else ""
     if error:
         status = f'<p class="error" role="alert">Not done: {escape(error)}</p>'
     if minted:
-        status += ('<p class="ok" role="status">Invite token (shown once; pass it as '
-                   '<code>select(id, {asGuest: true, invite: token})</code>): '
-                   f'<code id="minted">{escape(minted)}</code></p>')
+        status += (
+            '<p class="ok" role="status">Invite token (shown once; pass it as '
+            "<code>select(id, {asGuest: true, invite: token})</code>): "
+            f'<code id="minted">{escape(minted)}</code></p>'
+        )
     options = "".join(
         f'<option value="{a.value}"{" selected" if a.value == conv["guestAccess"] else ""}>'
-        f"{a.value}</option>" for a in GuestAccess
+        f"{a.value}</option>"
+        for a in GuestAccess
     )
-    lifts = "".join(
-        f"<tr><td><code>{escape(r.user_id)}</code></td><td>{escape(r.restriction.kind.value)}"
-        f"</td><td>{_when(r.restriction.until)}</td><td>{escape(r.reason or '')}</td>"
-        f"<td>{escape(r.created_by)}</td><td>"
-        f'<form method="post" action="{base}/lift" class="inline">{hidden}'
-        f'<input type="hidden" name="userId" value="{escape(r.user_id)}">'
-        f'<input type="hidden" name="kind" value="{escape(r.restriction.kind.value)}">'
-        f'<button type="submit" class="small">Lift</button></form></td></tr>'
-        for r in restrictions
-    ) or '<tr><td colspan="6" class="muted">No bans or mutes.</td></tr>'
-    invite_rows = "".join(
-        f"<tr><td><code>{escape(i.id)}</code></td><td>{escape(i.access.value)}</td>"
-        f"<td>{_when(i.expires_at)}</td><td>"
-        + ("revoked" if i.revoked_at is not None else
-           f'<form method="post" action="{base}/invites/revoke" class="inline">{hidden}'
-           f'<input type="hidden" name="inviteId" value="{escape(i.id)}">'
-           f'<button type="submit" class="small">Revoke</button></form>')
-        + "</td></tr>"
-        for i in invites
-    ) or '<tr><td colspan="4" class="muted">No invites.</td></tr>'
+    lifts = (
+        "".join(
+            f"<tr><td><code>{escape(r.user_id)}</code></td><td>{escape(r.restriction.kind.value)}"
+            f"</td><td>{_when(r.restriction.until)}</td><td>{escape(r.reason or '')}</td>"
+            f"<td>{escape(r.created_by)}</td><td>"
+            f'<form method="post" action="{base}/lift" class="inline">{hidden}'
+            f'<input type="hidden" name="userId" value="{escape(r.user_id)}">'
+            f'<input type="hidden" name="kind" value="{escape(r.restriction.kind.value)}">'
+            f'<button type="submit" class="small">Lift</button></form></td></tr>'
+            for r in restrictions
+        )
+        or '<tr><td colspan="6" class="muted">No bans or mutes.</td></tr>'
+    )
+    invite_rows = (
+        "".join(
+            f"<tr><td><code>{escape(i.id)}</code></td><td>{escape(i.access.value)}</td>"
+            f"<td>{_when(i.expires_at)}</td><td>"
+            + (
+                "revoked"
+                if i.revoked_at is not None
+                else f'<form method="post" action="{base}/invites/revoke" class="inline">{hidden}'
+                f'<input type="hidden" name="inviteId" value="{escape(i.id)}">'
+                f'<button type="submit" class="small">Revoke</button></form>'
+            )
+            + "</td></tr>"
+            for i in invites
+        )
+        or '<tr><td colspan="4" class="muted">No invites.</td></tr>'
+    )
     return _template(
-        "moderation.html", app_q=app_q, cid=escape(cid), cid_q=quote(cid, safe=""), base=base,
-        subject=escape(conv.get("subject") or ""), status=status, hidden=hidden, options=options,
-        guest_count=len(guests), roster=_roster_html(guests, guest_form), lifts=lifts,
+        "moderation.html",
+        app_q=app_q,
+        cid=escape(cid),
+        cid_q=quote(cid, safe=""),
+        base=base,
+        subject=escape(conv.get("subject") or ""),
+        status=status,
+        hidden=hidden,
+        options=options,
+        guest_count=len(guests),
+        roster=_roster_html(guests, guest_form),
+        lifts=lifts,
         invites=invite_rows,
     )
 
@@ -329,18 +390,23 @@ def _details(data: dict[str, Any]) -> str:
 
 def _audit_html(app_id: str, entries: list[AuditEntry], conversation_id: str | None) -> str:
     app_q = quote(app_id)
-    rows = "".join(
-        f'<tr><td>{_when(e.at)}</td><td><code class="nowrap">{escape(e.actor)}</code></td>'
-        f"<td>{escape(e.action)}</td><td>{escape(e.conversation_id or '')}</td>"
-        f"<td>{escape(e.user_id or '')}</td><td><code>{_details(e.data)}</code></td></tr>"
-        for e in entries
-    ) or '<tr><td colspan="6" class="muted">No entries.</td></tr>'
+    rows = (
+        "".join(
+            f'<tr><td>{_when(e.at)}</td><td><code class="nowrap">{escape(e.actor)}</code></td>'
+            f"<td>{escape(e.action)}</td><td>{escape(e.conversation_id or '')}</td>"
+            f"<td>{escape(e.user_id or '')}</td><td><code>{_details(e.data)}</code></td></tr>"
+            for e in entries
+        )
+        or '<tr><td colspan="6" class="muted">No entries.</td></tr>'
+    )
     more = ""
     if len(entries) == AUDIT_PAGE:
         query = {"app": app_id, "after": entries[-1].id}
         if conversation_id:
             query["conversationId"] = conversation_id
-        more = (f'<p><a class="button small" href="/dashboard/audit?{escape(urlencode(query))}">'
-                "Next page →</a></p>")
+        more = (
+            f'<p><a class="button small" href="/dashboard/audit?{escape(urlencode(query))}">'
+            "Next page →</a></p>"
+        )
     scope = f" of <code>{escape(conversation_id)}</code>" if conversation_id else ""
     return _template("audit.html", app_q=app_q, scope=scope, rows=rows, more=more)

@@ -136,8 +136,10 @@ def static_file(name: str) -> Response:
 
 @router.get("/favicon.ico")
 def favicon() -> Response:
-    icon = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
-            '<circle cx="8" cy="8" r="7" fill="#4f46e5"/></svg>')
+    icon = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+        '<circle cx="8" cy="8" r="7" fill="#4f46e5"/></svg>'
+    )
     return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
