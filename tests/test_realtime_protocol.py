@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from chinwag.domain.ratelimit import TokenBucket
 from chinwag.errors import ChinwagError, NotFound, RateLimited
 from chinwag.realtime import protocol
 from chinwag.realtime.protocol import Ack, BadRequest, ProtocolViolation, Request
-from chinwag.realtime.ratelimit import TokenBucket
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 
+from chinwag.domain.ratelimit import TokenBucket
 from chinwag.domain.settings import AppSettings
 from chinwag.realtime import wire
 from chinwag.realtime.bus import MemoryBroker, MemoryBus
 from chinwag.realtime.connection import Connection, Watch
-from chinwag.realtime.ratelimit import TokenBucket
 from chinwag.realtime.roster import LocalRosterStore, Roster
 from chinwag.services.sessions import Session
 

@@ -1,5 +1,6 @@
-"""Token buckets, keyed by whatever is being limited (an app, a user, a connection). Pure: the
-caller passes the time, so tests move a fake clock instead of sleeping."""
+"""Token buckets: one per connection (:class:`TokenBucket`), or one per key such as an app or
+a client (:class:`RateLimiter`). Pure: the caller passes the time, so tests move a fake clock
+instead of sleeping."""
 
 from __future__ import annotations
 
@@ -10,15 +11,33 @@ from chinwag.errors import RateLimited
 
 
 @dataclass
-class _Bucket:
-    tokens: float
-    at_ms: int
+class TokenBucket:
+    """``rate`` tokens a second, at most ``burst`` saved up. Each request takes one."""
+
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    stamp: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Take a token at ``now`` (seconds); return 0.0 if allowed, else the seconds to wait."""
+        if self.tokens < 0:
+            self.tokens, self.stamp = self.burst, now
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    def full_at(self, now: float) -> bool:
+        return self.tokens + max(0.0, now - self.stamp) * self.rate >= self.burst
 
 
 class RateLimiter:
-    """``rate`` tokens per second, at most ``burst`` saved up; one token per request.
+    """A :class:`TokenBucket` per key, safe to share between threads.
 
-    Keeps at most ``max_keys`` buckets: when full, the fullest buckets (idle keys) are dropped,
+    Keeps at most ``max_keys`` buckets: when full, the full buckets (idle keys) are dropped,
     which only ever forgives, never blocks, a caller.
     """
 
@@ -28,34 +47,24 @@ class RateLimiter:
         self.rate = rate
         self.burst = burst
         self.max_keys = max_keys
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str, now_ms: int, what: str = "requests") -> None:
+        now = now_ms / 1000
         with self._lock:
-            self._take(key, now_ms, what)
-
-    def _take(self, key: str, now_ms: int, what: str) -> None:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self.max_keys:
-                self._forget_idle(now_ms)
-            bucket = self._buckets[key] = _Bucket(float(self.burst), now_ms)
-        elapsed = max(0, now_ms - bucket.at_ms) / 1000
-        bucket.tokens = min(float(self.burst), bucket.tokens + elapsed * self.rate)
-        bucket.at_ms = now_ms
-        if bucket.tokens < 1:
-            wait = (1 - bucket.tokens) / self.rate
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                if len(self._buckets) >= self.max_keys:
+                    self._forget_idle(now)
+                bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
+            wait = bucket.take(now)
+        if wait > 0:
             raise RateLimited(
                 wait, f"too many {what}: at most {self.rate:g}/s, bursts of {self.burst}"
             )
-        bucket.tokens -= 1
 
-    def _forget_idle(self, now_ms: int) -> None:
-        full = [
-            k
-            for k, b in self._buckets.items()
-            if b.tokens + (now_ms - b.at_ms) / 1000 * self.rate >= self.burst
-        ]
+    def _forget_idle(self, now: float) -> None:
+        full = [k for k, b in self._buckets.items() if b.full_at(now)]
         for k in full or list(self._buckets)[: len(self._buckets) // 2]:
             del self._buckets[k]

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chinwag.domain.access import GuestAccess
+from chinwag.domain.ratelimit import TokenBucket
 from chinwag.realtime import protocol
-from chinwag.realtime.ratelimit import TokenBucket
 from chinwag.services.sessions import GuestPass, Session
 
 log = logging.getLogger(__name__)

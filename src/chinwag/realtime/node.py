@@ -17,12 +17,12 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 
+from chinwag.domain.ratelimit import TokenBucket
 from chinwag.errors import ChinwagError, RateLimited
 from chinwag.realtime import protocol, routes
 from chinwag.realtime.bus import Bus, RedisBus
 from chinwag.realtime.connection import Connection
 from chinwag.realtime.hub import Hub
-from chinwag.realtime.ratelimit import TokenBucket
 from chinwag.realtime.roster import LocalRosterStore, RedisRosterStore, Roster, RosterStore
 from chinwag.realtime.sink import BusSink
 from chinwag.services import sessions
