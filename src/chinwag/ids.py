@@ -26,7 +26,17 @@ def check_id(value: str, what: str) -> str:
 
 
 def random_token(length: int) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """``length`` random letters and digits (about 5.95 bits each), from the OS's CSPRNG.
+
+    One draw of random bytes with at least 12 bits to spare, written in base 62: the spare bits
+    keep every digit's bias negligible, at a fraction of the cost of one choice per letter.
+    """
+    number = int.from_bytes(secrets.token_bytes(length * 6 // 8 + 2), "big")
+    out = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        out.append(_ALPHABET[digit])
+    return "".join(out)
 
 
 def new_message_id() -> str:
