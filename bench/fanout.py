@@ -1,11 +1,13 @@
 """Super group fan-out (BRIEF section 7): N guests watch one conversation; messages are sent at a
 steady rate; every delivery is timed from publish to receive. Chinwag (``chinwag serve``, SQLite,
-in-process bus, each message persisted once) and a bare ``websockets`` broadcast server
-(``bench/fanout_peer.py``) run side by side in one run, each on its own core, with the load
-generator pinned to the other core and its CPU use reported.
+in-process bus, each message persisted once), a bare ``websockets`` broadcast server
+(``bench/fanout_peer.py``) and python-socketio rooms (``bench/fanout_socketio.py``) run side by
+side in one run, each on its own core, with the load generator pinned to the other core and its
+CPU use reported.
 
     python -m bench.fanout                       # 10,000 guests, 10/20/30 messages a second
     python -m bench.fanout --clients 2000 --rates 20 --duration 5
+    python -m bench.fanout --servers chinwag,websockets-broadcast,python-socketio
 
 Results: a table on stdout and ``bench/results/fanout.json``; figures in docs/benchmarks.md.
 """
@@ -80,10 +82,25 @@ PIN = True  # off in the smoke test, which must not pin the test process
 
 def _pinned(cpu: int) -> Any:
     def pin() -> None:
+        raise_nofile()
         if PIN and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {cpu})
 
     return pin
+
+
+def raise_nofile() -> int:
+    """Raise this process's open-files limit to its hard limit; return the soft limit in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+        return hard
+    return soft
 
 
 def _wait_http(port: int, proc: subprocess.Popen[bytes], path: str = "/healthz") -> None:
@@ -299,7 +316,7 @@ def _rss_kib(pid: int) -> int:
 
 
 def _sample_size(server: Any) -> int:
-    return 700 if server.name == "chinwag" else PAD + 30
+    return {"chinwag": 700, "python-socketio": PAD + 40}.get(server.name, PAD + 30)
 
 
 def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
@@ -316,8 +333,11 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
     rates = [float(r) for r in args.rates.split(",")]
     if pin and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {CLIENT_CPU})
+    raise_nofile()
     out: list[Result] = []
-    kinds = {"chinwag": Chinwag, "websockets-broadcast": Peer}
+    from bench.fanout_socketio import SocketIO
+
+    kinds = {"chinwag": Chinwag, "websockets-broadcast": Peer, "python-socketio": SocketIO}
     for name in args.servers.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             server = kinds[name](tmp)
@@ -340,15 +360,18 @@ def _loop_run(coro: Coroutine[Any, Any, T]) -> T:
 
 def _report(out: list[Result], args: argparse.Namespace) -> None:
     by = {(r.server, r.rate): r for r in out}
-    print("\n  rate   chinwag/s   peer/s   ratio   chinwag p99   peer p99")
-    for r in sorted({r.rate for r in out}):
-        a, b = by.get(("chinwag", r)), by.get(("websockets-broadcast", r))
-        if a and b:
-            ratio = a.deliveries_per_s / b.deliveries_per_s if b.deliveries_per_s else float("nan")
-            print(
-                f"  {r:5.0f} {a.deliveries_per_s:10.0f} {b.deliveries_per_s:8.0f} {ratio:7.2f}"
-                f" {a.p99_ms:12.1f} {b.p99_ms:10.1f}"
-            )
+    for peer in ("websockets-broadcast", "python-socketio"):
+        if not any(r.server == peer for r in out) or not any(r.server == "chinwag" for r in out):
+            continue
+        print(f"\n  vs {peer}\n  rate   chinwag/s   peer/s   ratio   chinwag p99   peer p99")
+        for r in sorted({r.rate for r in out}):
+            a, b = by.get(("chinwag", r)), by.get((peer, r))
+            if a and b:
+                ratio = a.deliveries_per_s / b.deliveries_per_s if b.deliveries_per_s else 0.0
+                print(
+                    f"  {r:5.0f} {a.deliveries_per_s:10.0f} {b.deliveries_per_s:8.0f}"
+                    f" {ratio:7.2f} {a.p99_ms:12.1f} {b.p99_ms:10.1f}"
+                )
     args.results.mkdir(parents=True, exist_ok=True)
     record = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
