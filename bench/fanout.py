@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -32,6 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from bench import harness
 from bench.fanout_client import Client, Stats, open_client
 
 T = TypeVar("T")
@@ -372,19 +370,7 @@ def _report(out: list[Result], args: argparse.Namespace) -> None:
                     f"  {r:5.0f} {a.deliveries_per_s:10.0f} {b.deliveries_per_s:8.0f}"
                     f" {ratio:7.2f} {a.p99_ms:12.1f} {b.p99_ms:10.1f}"
                 )
-    args.results.mkdir(parents=True, exist_ok=True)
-    record = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load": os.getloadavg()[0],
-        },
-        "command": "python -m bench.fanout " + " ".join(sys.argv[1:]),
-        "results": [asdict(r) for r in out],
-    }
-    (args.results / "fanout.json").write_text(json.dumps(record, indent=2))
+    harness.write_run(args.results, "fanout", results=[asdict(r) for r in out])
 
 
 if __name__ == "__main__":

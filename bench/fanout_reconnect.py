@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
 import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench import fanout
+from bench import fanout, harness
 from bench.fanout_client import Client, open_client
 
 
@@ -120,14 +117,7 @@ def main(argv: list[str] | None = None, pin: bool = True) -> dict[str, Any]:
         f"{raw['cpu']:.0%}; load {result['load']}",
         flush=True,
     )
-    args.results.mkdir(parents=True, exist_ok=True)
-    record = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "command": "python -m bench.fanout_reconnect " + " ".join(sys.argv[1:]),
-        "result": result,
-    }
-    (args.results / "fanout_reconnect.json").write_text(json.dumps(record, indent=2))
+    harness.write_run(args.results, "fanout_reconnect", result=result)
     return result
 
 

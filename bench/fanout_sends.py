@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import json
 import os
-import platform
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -28,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench import fanout
+from bench import fanout, harness
 from bench.fanout_client import Client, open_client
 
 
@@ -186,14 +182,7 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[SendResult]:
             f"  generator CPU {r.generator_cpu:.0%}  load {r.load}",
             flush=True,
         )
-    args.results.mkdir(parents=True, exist_ok=True)
-    record = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "command": "python -m bench.fanout_sends " + " ".join(sys.argv[1:]),
-        "results": [asdict(r) for r in out],
-    }
-    (args.results / "fanout_sends.json").write_text(json.dumps(record, indent=2))
+    harness.write_run(args.results, "fanout_sends", results=[asdict(r) for r in out])
     return out
 
 

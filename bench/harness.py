@@ -15,6 +15,7 @@ import os
 import platform
 import sqlite3
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -277,4 +278,24 @@ def record(
     entries = [e for e in entries if e.get("key") != key]
     entries.append({"key": key, **result})
     path.write_text(json.dumps({"results": entries}, indent=2) + "\n")
+    return path
+
+
+def write_run(results_dir: Path, benchmark: str, **payload: Any) -> Path:
+    """Write one realtime benchmark run to ``<results_dir>/<benchmark>.json``: the date, the
+    machine, the command that reproduces it, and ``payload`` (``result=`` or ``results=``)."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    run = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load": os.getloadavg()[0],
+        },
+        "command": f"python -m bench.{benchmark} " + " ".join(sys.argv[1:]),
+        **payload,
+    }
+    path = results_dir / f"{benchmark}.json"
+    path.write_text(json.dumps(run, indent=2))
     return path

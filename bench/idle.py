@@ -24,18 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import json
 import os
-import platform
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import fanout
+from bench import fanout, harness
 from bench.fanout_client import Client, Stats, open_client
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -168,19 +164,7 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
                 out.append(fanout._loop_run(run))
             finally:
                 server.stop()
-    args.results.mkdir(parents=True, exist_ok=True)
-    record = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load": os.getloadavg()[0],
-        },
-        "command": "python -m bench.idle " + " ".join(sys.argv[1:]),
-        "results": [asdict(r) for r in out],
-    }
-    (args.results / "idle.json").write_text(json.dumps(record, indent=2))
+    harness.write_run(args.results, "idle", results=[asdict(r) for r in out])
     return out
 
 
