@@ -16,6 +16,8 @@ import uvicorn
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from chinwag.web.server import uvicorn_config
+
 Event = dict[str, Any]
 
 
@@ -26,11 +28,21 @@ def free_port() -> int:
         return port
 
 
+#: Both ways a realtime socket can be served; tests parametrized over it run on each.
+TRANSPORTS = ("native", "asgi")
+
+
 @contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1; yield its ws:// base URL."""
+def live_server(app: Any, transport: str = "native") -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 as ``chinwag serve`` does; yield its ws:// base
+    URL. ``transport="asgi"`` serves the realtime URL through uvicorn's own WebSocket
+    implementation and the ASGI route instead of the native transport."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on"}
+    if transport == "native":
+        config = uvicorn_config(app, "127.0.0.1", port, **options)
+    else:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -18,7 +18,7 @@ from chinwag.realtime.node import Limits, RealtimeNode
 from chinwag.services import apps, sessions
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
-from tests.realtime_support import Client, live_server, stalled_session
+from tests.realtime_support import TRANSPORTS, Client, live_server, stalled_session
 
 
 class Server:
@@ -29,11 +29,13 @@ class Server:
         return Client.open(self.base, self.app_id, user_id, **query)
 
 
-@pytest.fixture
-def server(ctx: Context, app_keys: apps.AppWithKeys) -> Iterator[Server]:
+@pytest.fixture(params=TRANSPORTS)
+def server(
+    ctx: Context, app_keys: apps.AppWithKeys, request: pytest.FixtureRequest
+) -> Iterator[Server]:
     app = create_app(ctx)
     node: RealtimeNode = app.app.state.realtime
-    with live_server(app) as base:
+    with live_server(app, request.param) as base:
         yield Server(base, node, app_keys.app.id, app_keys.secret_keys[0])
 
 

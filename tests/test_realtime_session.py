@@ -13,7 +13,7 @@ import pytest
 from chinwag.services import apps
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
-from tests.realtime_support import Client, live_server
+from tests.realtime_support import TRANSPORTS, Client, live_server
 
 
 @dataclass
@@ -37,9 +37,11 @@ class Node:
         return Client.open(self.ws, self.app_id, user_id, **query)
 
 
-@pytest.fixture
-def node(ctx: Context, app_keys: apps.AppWithKeys) -> Iterator[Node]:
-    with live_server(create_app(ctx)) as base:
+@pytest.fixture(params=TRANSPORTS)
+def node(
+    ctx: Context, app_keys: apps.AppWithKeys, request: pytest.FixtureRequest
+) -> Iterator[Node]:
+    with live_server(create_app(ctx), request.param) as base:
         with httpx.Client(base_url=base.replace("ws://", "http://"), timeout=10) as http:
             yield Node(base, http, app_keys.app.id, app_keys.secret_keys[0])
 

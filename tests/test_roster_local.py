@@ -10,7 +10,7 @@ from chinwag.domain.ratelimit import TokenBucket
 from chinwag.domain.settings import AppSettings
 from chinwag.realtime import wire
 from chinwag.realtime.bus import MemoryBroker, MemoryBus
-from chinwag.realtime.connection import Connection, Watch
+from chinwag.realtime.connection import AsgiWriter, Connection, Watch
 from chinwag.realtime.roster import LocalRosterStore, Roster
 from chinwag.services.sessions import Session
 
@@ -21,7 +21,11 @@ async def _send(text: str) -> None:
 
 def _watch(user_id: str, cid: str = "hall") -> Watch:
     conn = Connection(
-        Session("app", user_id, AppSettings()), _send, 10, TokenBucket(1, 1), lambda c: None
+        Session("app", user_id, AppSettings()),
+        AsgiWriter(_send),
+        10,
+        TokenBucket(1, 1),
+        lambda c: None,
     )
     return Watch(conn, "app", cid)
 

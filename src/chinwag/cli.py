@@ -74,6 +74,7 @@ def cmd_serve(config: Config) -> int:
 
     from chinwag.web.app import create_app
     from chinwag.web.realtime import presence
+    from chinwag.web.server import uvicorn_config
 
     ctx = _context(config)
     for line in prepare(config, ctx):
@@ -89,13 +90,9 @@ def cmd_serve(config: Config) -> int:
         )
     app = create_app(ctx, config.broker_url, admin=admin)
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level=config.log_level,
-        proxy_headers=False,
-    )
+    uvicorn.Server(
+        uvicorn_config(app, config.host, config.port, log_level=config.log_level)
+    ).run()
     outbox_runner.stop(outbox_worker)
     ctx.db.close()
     return 0

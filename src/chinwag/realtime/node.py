@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,13 +22,14 @@ from chinwag.domain.ratelimit import TokenBucket
 from chinwag.errors import ChinwagError, RateLimited
 from chinwag.realtime import protocol, routes
 from chinwag.realtime.bus import Bus, RedisBus
-from chinwag.realtime.connection import Connection
+from chinwag.realtime.connection import AsgiWriter, Connection, Writer
 from chinwag.realtime.hub import Hub
 from chinwag.realtime.roster import LocalRosterStore, RedisRosterStore, Roster, RosterStore
 from chinwag.realtime.sink import BusSink
 from chinwag.services import sessions
 from chinwag.services.context import Context
 from chinwag.services.events import Event
+from chinwag.services.sessions import Session
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ class Limits:
     queue_limit: int = 2000
     #: Conversations one connection may watch at once.
     max_watches: int = 200
+    #: Seconds between keepalive pings on native sockets (realtime/transport.py); a socket
+    #: silent for a whole interval after a ping is dropped.
+    ping_interval: float = 20.0
 
 
 def _tune_gc() -> None:
@@ -92,6 +97,9 @@ class RealtimeNode:
         )
         self.roster = self.hub.roster = Roster(bus, store, ctx.clock.now_ms)
         self._publisher: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
+        #: Native sockets (realtime/transport.py), for the keepalive pings.
+        self.sockets: set[Any] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -101,15 +109,24 @@ class RealtimeNode:
         self.sink.attach()
         await self.roster.start()
         self._publisher = asyncio.create_task(self.sink.run(self.bus), name="chinwag-publisher")
+        self._keepalive = asyncio.create_task(self.keepalive(), name="chinwag-keepalive")
 
     async def stop(self) -> None:
-        if self._publisher is not None:
-            self._publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._publisher
+        for task in (self._publisher, self._keepalive):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.hub.close()
         await self.roster.close()
         await self.bus.close()
+
+    async def keepalive(self) -> None:
+        """Ping every native socket once per interval, from this one task."""
+        while True:
+            await asyncio.sleep(self.limits.ping_interval)
+            for sock in list(self.sockets):
+                sock.keepalive()
 
     async def _catch_up(
         self, app_id: str, conversation_id: str, after: int
@@ -119,69 +136,109 @@ class RealtimeNode:
         )
 
     # -- one socket ------------------------------------------------------------------------
+    # Both transports drive a socket the same way: admit (authenticate, in the thread pool),
+    # connect, hand each text frame to on_text, disconnect. on_text answers ACKs, bad frames
+    # and the rate limit at once; requests run one at a time, in order, in a task that exists
+    # only while a connection has requests waiting.
 
-    async def serve(
-        self, ws: Socket, app_id: str, user_id: str, signature: str | None, token: str | None
-    ) -> None:
-        await ws.accept()
-        try:
-            session = await run_in_threadpool(
-                sessions.authenticate, self.ctx, app_id, user_id, signature, token
-            )
-        except ChinwagError as exc:
-            await ws.close(*protocol.close_reason(exc))
-            return
+    async def admit(
+        self, app_id: str, user_id: str, signature: str | None, token: str | None
+    ) -> Session:
+        """Who the socket is; raises :class:`ChinwagError` when it may not connect."""
+        session = await run_in_threadpool(
+            sessions.authenticate, self.ctx, app_id, user_id, signature, token
+        )
         if len(self.hub.connections_of(app_id, user_id)) >= self.limits.max_connections_per_user:
-            too_many = ChinwagError(
+            raise ChinwagError(
                 f"at most {self.limits.max_connections_per_user} connections per user",
                 code="TOO_MANY_CONNECTIONS",
             )
-            await ws.close(*protocol.close_reason(too_many))
-            return
+        return session
+
+    async def connect(self, session: Session, writer: Writer) -> Connection:
         conn = Connection(
             session,
-            ws.send_text,
+            writer,
             self.limits.queue_limit,
             TokenBucket(self.limits.rate, self.limits.burst),
             self.hub.resync,
         )
         await self.hub.add(conn)
-        try:
-            await self._read(ws, conn)
-        finally:
-            self.hub.remove(conn)
+        return conn
 
-    async def _read(self, ws: Socket, conn: Connection) -> None:
-        refused = 0
-        while not conn.closed:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            if text is None:
-                text = message.get("bytes") or b""
-            try:
-                frame = protocol.parse(text, self.limits.max_frame_bytes)
-            except protocol.ProtocolViolation as v:
-                await ws.close(v.code, v.reason)
-                return
-            if isinstance(frame, protocol.Ack):
-                conn.ack(frame.n)
-                continue
-            if isinstance(frame, protocol.BadRequest):
-                conn.reply(protocol.error_reply(frame.seq, frame.error))
-                continue
-            wait = conn.bucket.take(self.monotonic())
-            if wait > 0:
-                refused += 1
-                if refused > self.limits.max_refused:
-                    await ws.close(4429, "RATE_LIMITED: too many refused requests in a row")
+    def disconnect(self, conn: Connection) -> None:
+        self.hub.remove(conn)
+
+    def on_text(self, conn: Connection, text: str | bytes) -> tuple[int, str] | None:
+        """One frame from the client. Returns the close code and reason when the socket must
+        close, else None."""
+        if type(text) is str and text.endswith(',"ACK"]'):  # the commonest frame, no JSON
+            n = text[1:-7]
+            if n.isdigit() and len(n) < 17:
+                conn.ack(int(n))
+                return None
+        try:
+            frame = protocol.parse(text, self.limits.max_frame_bytes)
+        except protocol.ProtocolViolation as v:
+            return v.code, v.reason
+        if isinstance(frame, protocol.Ack):
+            conn.ack(frame.n)
+            return None
+        if isinstance(frame, protocol.BadRequest):
+            conn.reply(protocol.error_reply(frame.seq, frame.error))
+            return None
+        wait = conn.bucket.take(self.monotonic())
+        if wait > 0:
+            conn.refused += 1
+            if conn.refused > self.limits.max_refused:
+                return 4429, "RATE_LIMITED: too many refused requests in a row"
+            limited = RateLimited(round(wait, 3), "too many requests on this connection")
+            conn.reply(protocol.error_reply(frame.seq, limited))
+            return None
+        conn.refused = 0
+        if conn.requests is None:
+            conn.requests = deque()
+        conn.requests.append(frame)
+        if conn.runner is None:
+            conn.runner = asyncio.ensure_future(self._run(conn))
+        return None
+
+    async def _run(self, conn: Connection) -> None:
+        try:
+            while conn.requests:
+                await self._handle(conn, conn.requests.popleft())
+        finally:
+            if conn.runner is asyncio.current_task():
+                conn.runner = None
+                conn.requests = None
+
+    async def serve(
+        self, ws: Socket, app_id: str, user_id: str, signature: str | None, token: str | None
+    ) -> None:
+        """Serve one ASGI WebSocket (the route in web/realtime.py; ``chinwag serve`` uses the
+        native transport in realtime/transport.py instead)."""
+        await ws.accept()
+        try:
+            session = await self.admit(app_id, user_id, signature, token)
+        except ChinwagError as exc:
+            await ws.close(*protocol.close_reason(exc))
+            return
+        writer = AsgiWriter(ws.send_text)
+        conn = writer.conn = await self.connect(session, writer)
+        try:
+            while not conn.closed:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
                     return
-                limited = RateLimited(round(wait, 3), "too many requests on this connection")
-                conn.reply(protocol.error_reply(frame.seq, limited))
-                continue
-            refused = 0
-            await self._handle(conn, frame)
+                text = message.get("text")
+                if text is None:
+                    text = message.get("bytes") or b""
+                close = self.on_text(conn, text)
+                if close is not None:
+                    await ws.close(*close)
+                    return
+        finally:
+            self.disconnect(conn)
 
     async def _handle(self, conn: Connection, req: protocol.Request) -> None:
         try:
@@ -192,6 +249,8 @@ class RealtimeNode:
         except ChinwagError as exc:
             conn.reply(protocol.error_reply(req.seq, exc))
             return
+        except asyncio.CancelledError:
+            raise
         except Exception:
             log.exception("realtime: %s %s failed", req.method, req.path[:200])
             error = {"errorCode": "INTERNAL_ERROR", "reasons": ["an unexpected error; see the log"]}
