@@ -1241,3 +1241,48 @@ def test_leave_select_null_and_destroy(
     assert tab.page.evaluate("window.session.getChatboxes().length") == 0
     tab.page.evaluate("window.session.destroy()")
     assert tab.page.evaluate("window.session.isAlive") is False
+
+
+def test_pushes_are_acknowledged_once_per_burst(
+    chinwag: Chinwag, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    """The SDK sends one cumulative ACK for a burst of pushes (docs/protocol.md), not one each."""
+    conversation = cid()
+    chinwag.user("123456", "Alice")
+    chinwag.user("654321", "Sebastian")
+    chinwag.conversation(conversation, ["123456", "654321"], subject="Burst")
+    spy = (
+        "window.__acks = []; window.__pushes = [];\n"
+        "const realSend = WebSocket.prototype.send;\n"
+        "WebSocket.prototype.send = function (data) {\n"
+        "  if (!this.__spied) { this.__spied = true; this.addEventListener('message', (m) => {\n"
+        "    const f = JSON.parse(m.data);\n"
+        "    if (f[1] === 'PUBLISH') window.__pushes.push(f[0]); }); }\n"
+        "  const f = JSON.parse(data); if (f[1] === 'ACK') window.__acks.push(f[0]);\n"
+        "  return realSend.call(this, data);\n"
+        "};\n"
+    )
+    tab = open_tab(
+        pages.sample(
+            spy
+            + boot(
+                APP_ID,
+                {"id": "123456", "name": "Alice"},
+                (
+                    "const chatbox = session.createChatbox();\n"
+                    f"chatbox.select('{conversation}');\n"
+                    "chatbox.mount(document.getElementById('talkjs-container'));"
+                ),
+            )
+        )
+    )
+    expect(tab.page.locator(".title")).to_have_text("Burst")
+    burst = [{"type": "UserMessage", "sender": "654321", "text": f"m{i}"} for i in range(10)]
+    chinwag.ok(chinwag.rest.post(f"/v1/{APP_ID}/conversations/{conversation}/messages", json=burst))
+    expect(tab.messages()).to_contain_text("m9")
+    tab.page.wait_for_timeout(400)  # past the SDK's ACK delay
+    pushes = tab.page.evaluate("window.__pushes")
+    acks = tab.page.evaluate("window.__acks")
+    assert len(pushes) >= 10
+    assert 1 <= len(acks) < len(pushes) // 2
+    assert acks == sorted(acks) and acks[-1] == max(pushes)

@@ -1,11 +1,13 @@
 // The one module that knows the realtime socket: frames `[seq, METHOD, path, data]` answered by
-// `[seq, status, body]`, pushes `[n, "PUBLISH", ...events]` acknowledged with `[n, "ACK"]`.
+// `[seq, status, body]`, pushes `[n, "PUBLISH", ...events]` acknowledged with `[n, "ACK"]`
+// (cumulative: one ACK per burst of pushes, which spares the server a frame per push).
 // Everything above it calls `request()` and listens to "event", "open" and "reconnected".
 
 import { ChinwagError } from "./errors.js";
 import { Emitter } from "./emitter.js";
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+const ACK_AFTER_MS = 100; // pushes within this long share one cumulative ACK
 const PING_AFTER_MS = 25000; // client silence after which a ping keeps proxies from dropping the socket
 
 export class Connection extends Emitter {
@@ -89,6 +91,8 @@ export class Connection extends Emitter {
     socket.onclose = (event) => {
       if (this._socket !== socket) return;
       this._socket = null;
+      clearTimeout(this._ackTimer); // push numbers start again on the next socket
+      this._ackTimer = null;
       if (this._closed) return;
       const refused = event.code >= 4400 && event.code < 4500 && event.code !== 4429;
       if (refused && event.code === 4401 && this._everOpened && this._refresh && !this._refreshing) {
@@ -148,7 +152,14 @@ export class Connection extends Emitter {
     if (!Array.isArray(frame)) return;
     const [seq, status, ...rest] = frame;
     if (status === "PUBLISH") {
-      if (this._socket) this._socket.send(JSON.stringify([seq, "ACK"]));
+      this._ackUpTo = seq;
+      const socket = this._socket;
+      if (socket && !this._ackTimer) {
+        this._ackTimer = setTimeout(() => {
+          this._ackTimer = null;
+          if (this._socket === socket && socket.readyState === 1) socket.send(JSON.stringify([this._ackUpTo, "ACK"]));
+        }, ACK_AFTER_MS);
+      }
       for (const event of rest) this.emit("event", event);
       return;
     }
