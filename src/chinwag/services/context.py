@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from chinwag.clock import Clock, SystemClock
 from chinwag.services.events import Event, EventSink, NullSink
+from chinwag.services.group_commit import GroupCommit
 from chinwag.storage.db import Database, Tx
+
+T = TypeVar("T")
 
 
 class Unit:
@@ -35,6 +39,8 @@ class Context:
     #: Who acts, for the audit log: "backend" (REST with a secret key or app token),
     #: "admin:<name>" (the dashboard), "user:<id>" (a browser session).
     actor: str = "backend"
+    #: The queue of grouped writes (:meth:`write_grouped`); copies made by :meth:`acting` share it.
+    commits: GroupCommit = field(default_factory=GroupCommit)
 
     def acting(self, actor: str) -> Context:
         """The same context (database, clock, sink, hooks) acting as someone else."""
@@ -44,12 +50,22 @@ class Context:
     def write(self) -> Iterator[Unit]:
         """A write transaction; its events are published only if it commits."""
         with self.db.transaction() as tx:
-            unit = Unit(tx, self.clock.now_ms(), self.actor)
+            unit = self.unit(tx)
             yield unit
             for hook in self.in_transaction:
                 hook(unit)
         if unit.events:
             self.sink.publish(unit.events)
+
+    def write_grouped(self, fn: Callable[[Unit], T], key: str = "") -> T:
+        """What ``with ctx.write() as unit: return fn(unit)`` does, except that ``fn`` may share
+        its transaction and commit with concurrent writes, each in its own savepoint (see
+        services/group_commit.py). ``fn`` may run twice; ``key`` names the row it locks first."""
+        return self.commits.run(self, fn, key)
+
+    def unit(self, tx: Tx) -> Unit:
+        """A unit of work on ``tx``, timed now, acting as this context's actor."""
+        return Unit(tx, self.clock.now_ms(), self.actor)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Tx]:

@@ -41,62 +41,87 @@ def send_messages(
     """Store every message or none. A UserMessage's sender must be allowed to write (a
     participant with ReadWrite, or the given guest view); a SystemMessage has no sender.
     A repeated ``idempotencyKey`` returns the message stored the first time.
+
+    Concurrent sends share a transaction and its commit (group commit), each in its own
+    savepoint: one refused send fails alone and writes nothing.
     """
-    with ctx.write() as unit:
-        conv = load_conversation(unit, app_id, conversation_id)
-        out: list[Message] = []
-        for item in items:
-            if item.idempotencyKey is not None:
-                existing = store.by_idempotency_key(unit.tx, app_id, conv.id, item.idempotencyKey)
-                if existing is not None:
-                    if not _same(existing, item):
-                        raise Conflict(
-                            f"idempotencyKey {item.idempotencyKey!r} was used for another message",
-                            code="IDEMPOTENCY_KEY_REUSED",
-                        )
-                    out.append(existing)
-                    continue
-            sender = None
-            if isinstance(item, UserMessageIn):
-                sender = item.sender
-                view = guest if guest is not None else sender_view(unit.tx, app_id, conv.id, sender)
-                rules.check_can_write(view)
-            if item.referencedMessageId is not None and not store.get_message(
-                unit.tx, app_id, conv.id, item.referencedMessageId
-            ):
-                raise NotFound(
-                    f"referencedMessageId {item.referencedMessageId!r} is not in this conversation",
-                    code="MESSAGE_NOT_FOUND",
-                )
-            position = conv_store.next_seq(unit.tx, app_id, conv.id, message_at=unit.now)
-            message_id = ids.new_message_id()
-            store.insert_message(
-                unit.tx,
+
+    def store_all(unit: Unit) -> list[Message]:
+        return _store(unit, app_id, conversation_id, items, origin, guest)
+
+    return ctx.write_grouped(store_all, key=f"{app_id}/{conversation_id}")
+
+
+def _store(
+    unit: Unit,
+    app_id: str,
+    conversation_id: str,
+    items: Sequence[UserMessageIn | SystemMessageIn],
+    origin: str,
+    guest: View | None,
+) -> list[Message]:
+    # The conversation is locked first (PostgreSQL: FOR UPDATE), so the sender's access is read
+    # under the lock every membership change takes too; the first sender's comes with it.
+    first = next((i.sender for i in items if isinstance(i, UserMessageIn)), None)
+    found = conv_store.lock_with_member(unit.tx, app_id, conversation_id, first)
+    if found is None:
+        raise NotFound(f"no conversation {conversation_id!r}", code="CONVERSATION_NOT_FOUND")
+    conv, first_membership = found
+    out: list[Message] = []
+    for item in items:
+        if item.idempotencyKey is not None:
+            existing = store.by_idempotency_key(unit.tx, app_id, conv.id, item.idempotencyKey)
+            if existing is not None:
+                if not _same(existing, item):
+                    raise Conflict(
+                        f"idempotencyKey {item.idempotencyKey!r} was used for another message",
+                        code="IDEMPOTENCY_KEY_REUSED",
+                    )
+                out.append(existing)
+                continue
+        sender = None
+        if isinstance(item, UserMessageIn):
+            sender = item.sender
+            if guest is not None:
+                view = guest
+            elif sender == first:
+                view = rules.participant_view(first_membership)
+            else:
+                view = sender_view(unit.tx, app_id, conv.id, sender)
+            rules.check_can_write(view)
+        if item.referencedMessageId is not None and not store.get_message(
+            unit.tx, app_id, conv.id, item.referencedMessageId
+        ):
+            raise NotFound(
+                f"referencedMessageId {item.referencedMessageId!r} is not in this conversation",
+                code="MESSAGE_NOT_FOUND",
+            )
+        position = conv_store.next_seq(unit.tx, app_id, conv.id, message_at=unit.now)
+        stored = store.insert_message(
+            unit.tx,
+            app_id,
+            conv.id,
+            position,
+            ids.new_message_id(),
+            item.type,
+            sender,
+            item.text,
+            item.custom,
+            item.referencedMessageId,
+            origin,
+            item.idempotencyKey,
+            unit.now,
+        )
+        out.append(stored)
+        unit.emit(
+            Event(
+                "message.created",
                 app_id,
-                conv.id,
-                position,
-                message_id,
-                item.type,
-                sender,
-                item.text,
-                item.custom,
-                item.referencedMessageId,
-                origin,
-                item.idempotencyKey,
-                unit.now,
+                {"message": message_json(stored), "guest": guest is not None},
+                conversation_id=conv.id,
+                position=position,
             )
-            stored = store.get_message(unit.tx, app_id, conv.id, message_id)
-            assert stored is not None
-            out.append(stored)
-            unit.emit(
-                Event(
-                    "message.created",
-                    app_id,
-                    {"message": message_json(stored), "guest": guest is not None},
-                    conversation_id=conv.id,
-                    position=position,
-                )
-            )
+        )
     return out
 
 

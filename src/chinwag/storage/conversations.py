@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chinwag.domain.access import Access, Membership
 from chinwag.storage.db import Tx
 from chinwag.storage.records import Conversation, dumps
 
@@ -25,6 +26,31 @@ def get_conversation(
         sql += " FOR UPDATE"
     row = tx.one(sql, (app_id, conversation_id))
     return Conversation.from_row(row) if row else None
+
+
+def lock_with_member(
+    tx: Tx, app_id: str, conversation_id: str, user_id: str | None
+) -> tuple[Conversation, Membership | None] | None:
+    """The conversation, locked for this transaction (PostgreSQL: FOR UPDATE), and the
+    membership of ``user_id`` in it (None: no participant row), in one statement; None when
+    there is no such conversation."""
+    sql = (
+        "SELECT c.*, p.access AS member_access, p.member AS member_member, "
+        "p.horizon AS member_horizon FROM conversations c LEFT JOIN participants p "
+        "ON p.app_id = c.app_id AND p.conversation_id = c.id AND p.user_id = ? "
+        "WHERE c.app_id = ? AND c.id = ?"
+    )
+    if tx.dialect == "postgresql":
+        sql += " FOR UPDATE OF c"
+    row = tx.one(sql, (user_id, app_id, conversation_id))
+    if row is None:
+        return None
+    membership = None
+    if row["member_access"] is not None:
+        membership = Membership(
+            Access(row["member_access"]), bool(row["member_member"]), row["member_horizon"]
+        )
+    return Conversation.from_row(row), membership
 
 
 def list_conversations(tx: Tx, app_id: str, limit: int, after: str | None) -> list[Conversation]:

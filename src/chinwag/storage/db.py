@@ -3,7 +3,8 @@
 SQL is written once, with ``?`` placeholders and portable types; :class:`PostgresDatabase`
 rewrites placeholders for psycopg. Every write runs in :meth:`Database.transaction`; SQLite
 serialises writers through one connection (WAL lets readers go on meanwhile), PostgreSQL uses a
-pool and row locks.
+pool and row locks. :meth:`Tx.savepoint` nests a part that can fail alone inside a transaction
+(group commit runs each write of a batch in one).
 """
 
 from __future__ import annotations
@@ -31,6 +32,25 @@ class Tx(Protocol):
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def savepoint(self) -> contextlib.AbstractContextManager[None]:
+        """A part of the transaction that an exception undoes alone: its writes are rolled
+        back, the exception goes on, and the transaction stays usable."""
+        ...
+
+
+@contextlib.contextmanager
+def _savepoint(tx: Tx) -> Iterator[None]:
+    # One name serves: savepoints are entered one at a time, and a nested one with the same
+    # name hides the outer one until released, as the SQL standard says.
+    tx.execute("SAVEPOINT part")
+    try:
+        yield
+    except BaseException:
+        tx.execute("ROLLBACK TO SAVEPOINT part")
+        tx.execute("RELEASE SAVEPOINT part")
+        raise
+    tx.execute("RELEASE SAVEPOINT part")
 
 
 class Database(Protocol):
@@ -63,6 +83,9 @@ class _SqliteTx:
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(sql, params).fetchall()
+
+    def savepoint(self) -> contextlib.AbstractContextManager[None]:
+        return _savepoint(self)
 
 
 class SqliteDatabase:
@@ -151,6 +174,9 @@ class _PgTx:
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         rows: list[Row] = self._conn.execute(_pg_sql(sql), params).fetchall()
         return rows
+
+    def savepoint(self) -> contextlib.AbstractContextManager[None]:
+        return _savepoint(self)
 
 
 class PostgresDatabase:

@@ -22,11 +22,12 @@ def insert_message(
     origin: str,
     idempotency_key: str | None,
     now: int,
-) -> None:
-    tx.execute(
+) -> Message:
+    """Store a message and return it as stored (one statement: INSERT ... RETURNING)."""
+    row = tx.one(
         "INSERT INTO messages (app_id, conversation_id, position, id, type, sender_id, text, "
         "custom, referenced_message_id, origin, idempotency_key, created_at, seq) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
             app_id,
             conversation_id,
@@ -43,6 +44,8 @@ def insert_message(
             position,
         ),
     )
+    assert row is not None
+    return Message.from_row(row)
 
 
 def get_message(tx: Tx, app_id: str, conversation_id: str, message_id: str) -> Message | None:
