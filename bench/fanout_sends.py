@@ -39,6 +39,9 @@ class SendResult:
     p99_ms: float
     errors: int
     generator_cpu: float
+    #: The server process's CPU time over the run, as a share of one core and per message.
+    server_cpu: float
+    server_cpu_us_per_message: float
     load: float
 
 
@@ -78,6 +81,12 @@ def _setup(server: fanout.Chinwag, conversations: int) -> None:
             ).raise_for_status()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` and its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _run(server: fanout.Chinwag, conversations: int, duration: float) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
@@ -105,6 +114,7 @@ async def _run(server: fanout.Chinwag, conversations: int, duration: float) -> d
         clients.append(c)
     stop_at = time.monotonic() + duration
     cpu0, t0 = time.process_time(), time.monotonic()
+    server_cpu0 = _cpu_seconds(server.proc.pid)
     sent = 0
 
     async def loop(i: int, c: Client) -> None:
@@ -125,6 +135,7 @@ async def _run(server: fanout.Chinwag, conversations: int, duration: float) -> d
     await asyncio.gather(*(loop(i, c) for i, c in enumerate(clients)))
     seconds = time.monotonic() - t0
     cpu = (time.process_time() - cpu0) / seconds
+    server_cpu = _cpu_seconds(server.proc.pid) - server_cpu0
     for c in clients:
         if c.transport is not None:
             c.transport.close()
@@ -134,6 +145,7 @@ async def _run(server: fanout.Chinwag, conversations: int, duration: float) -> d
         "latencies": latencies,
         "errors": errors,
         "cpu": round(cpu, 2),
+        "server_cpu": server_cpu,
     }
 
 
@@ -173,13 +185,16 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[SendResult]:
             p99_ms=round(fanout._pct(lat, 99), 1),
             errors=raw["errors"],
             generator_cpu=raw["cpu"],
+            server_cpu=round(raw["server_cpu"] / raw["seconds"], 2),
+            server_cpu_us_per_message=round(1e6 * raw["server_cpu"] / max(1, raw["messages"])),
             load=round(os.getloadavg()[0], 1),
         )
         out.append(r)
         print(
             f"  {database:10} {r.conversations} conversations: {r.messages_per_s:8.0f} messages/s"
             f"  ack p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  errors {r.errors}"
-            f"  generator CPU {r.generator_cpu:.0%}  load {r.load}",
+            f"  generator CPU {r.generator_cpu:.0%}  server CPU {r.server_cpu:.0%}"
+            f" ({r.server_cpu_us_per_message} us/message)  load {r.load}",
             flush=True,
         )
     harness.write_run(args.results, "fanout_sends", results=[asdict(r) for r in out])

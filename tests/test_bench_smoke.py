@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench import history, inbox
+from bench import history, inbox, sends
 
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 QUICK = ["--runs", "1", "--duration", "0.05"]
@@ -49,3 +49,14 @@ def test_inbox_benchmark_runs(database: str, tmp_path: Path) -> None:
     )  # fmt: skip
     _check(results, database, tmp_path, "inbox")
     assert all("pass" in v for k, v in results[0]["verdict"].items() if k in inbox.TARGET_CASES)
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_sends_benchmark_runs(database: str, tmp_path: Path) -> None:
+    results = sends.main(
+        [
+            "--database", database, "--conversations", "8", "--threads", "4",
+            "--duration", "0.05", "--results", str(tmp_path),
+        ]
+    )  # fmt: skip
+    _check(results, database, tmp_path, "sends")
