@@ -36,6 +36,7 @@ T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent / "results"
 SERVER_CPU, CLIENT_CPU = 0, 1
 HOST = "127.0.0.1"
+ACK_AFTER = 0.1  # seconds, as the SDK (static/sdk/connection.js ACK_AFTER_MS)
 PAD = 480  # extra text so the peer broadcasts frames as large as Chinwag's events
 
 
@@ -149,17 +150,32 @@ class Chinwag:
     def path(self, user: str) -> str:
         return f"/v1/{self.app_id}/realtime/{user}"
 
-    async def join(self, stats: Stats, i: int, ack: bool) -> Client:
+    async def join(self, stats: Stats, i: int, ack: str) -> Client:
+        loop = asyncio.get_running_loop()
+
+        def send_ack(c: Client) -> None:
+            c.ack_timer = None  # type: ignore[attr-defined]
+            c.send(f'[{c.ack_n},"ACK"]')  # type: ignore[attr-defined]
+
         def on_text(c: Client, payload: bytes) -> None:
             if payload.startswith(b"[0,200"):
                 c.joined.set_result(None)  # type: ignore[attr-defined]
                 return
             stats.seen(payload)
-            if ack and b'"PUBLISH"' in payload[:24]:
-                c.send(f'[{payload[1 : payload.index(b",")].decode()},"ACK"]')
+            if ack == "none" or b'"PUBLISH"' not in payload[:24]:
+                return
+            n = payload[1 : payload.index(b",")].decode()
+            if ack == "each":
+                c.send(f'[{n},"ACK"]')
+                return
+            # "burst", as the SDK does: one cumulative ACK ACK_AFTER after the first push.
+            c.ack_n = n  # type: ignore[attr-defined]
+            if c.ack_timer is None:  # type: ignore[attr-defined]
+                c.ack_timer = loop.call_later(ACK_AFTER, send_ack, c)  # type: ignore[attr-defined]
 
         c = await open_client(HOST, self.port, self.path(f"guest-{i}"), on_text)
-        c.joined = asyncio.get_running_loop().create_future()  # type: ignore[attr-defined]
+        c.joined = loop.create_future()  # type: ignore[attr-defined]
+        c.ack_timer = None  # type: ignore[attr-defined]
         c.send('[0,"SUBSCRIBE","me/conversations/big",{"asGuest":true}]')
         await c.joined  # type: ignore[attr-defined]
         return c
@@ -192,7 +208,7 @@ class Peer:
         assert self.proc.stdout is not None
         self.proc.stdout.readline()
 
-    async def join(self, stats: Stats, i: int, ack: bool) -> Client:
+    async def join(self, stats: Stats, i: int, ack: str) -> Client:
         return await open_client(HOST, self.port, "/", lambda c, p: stats.seen(p))
 
     async def publisher(self) -> tuple[Client, Any]:
@@ -210,7 +226,7 @@ class Peer:
 
 
 async def _run(
-    server: Any, clients: int, rates: list[float], duration: float, ack: bool
+    server: Any, clients: int, rates: list[float], duration: float, ack: str
 ) -> list[Result]:
     results = []
     holder: dict[str, Stats] = {}
@@ -324,7 +340,13 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--rates", default="10,20,30", help="messages a second, comma-separated")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per rate")
-    parser.add_argument("--no-ack", action="store_true", help="Chinwag clients skip the ACKs")
+    parser.add_argument(
+        "--ack",
+        choices=("burst", "each", "none"),
+        default="burst",
+        help="how Chinwag clients ACK pushes: once per burst as the SDK does (default), "
+        "once per push, or never",
+    )
     parser.add_argument("--servers", default="chinwag,websockets-broadcast")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -340,7 +362,7 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
         with tempfile.TemporaryDirectory() as tmp:
             server = kinds[name](tmp)
             try:
-                out += _loop_run(_run(server, args.clients, rates, args.duration, not args.no_ack))
+                out += _loop_run(_run(server, args.clients, rates, args.duration, args.ack))
             finally:
                 server.stop()
     _report(out, args)

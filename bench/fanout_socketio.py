@@ -68,7 +68,7 @@ class SocketIO:
         await ready
         return c
 
-    async def join(self, stats: Stats, i: int, ack: bool) -> Client:
+    async def join(self, stats: Stats, i: int, ack: str) -> Client:
         return await self._open(stats.seen, join=True)
 
     async def connect(self) -> Client:

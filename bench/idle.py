@@ -75,13 +75,13 @@ async def _open(server: Any, mode: str, i: int) -> Client:
     if server.name == "chinwag":
         if mode == "idle":
             return await _chinwag_idle(server, i)
-        c: Client = await server.join(Stats(0), i, False)
+        c: Client = await server.join(Stats(0), i, "none")
         return c
     if server.name == "python-socketio":
         if mode == "idle":
             c = await server.connect()
             return c
-        c = await server.join(Stats(0), i, False)
+        c = await server.join(Stats(0), i, "none")
         return c
     return await open_client(fanout.HOST, server.port, "/", lambda c, p: None)
 
