@@ -271,3 +271,24 @@ def test_resume_from_positions_gets_what_was_missed_once(node: Node) -> None:
         # Resuming at the current position replays nothing.
         again = alice.ok("SUBSCRIBE", "me/conversations/team", {"after": ev["position"]})
         assert again["events"] is None and again["position"] == ev["position"]
+
+
+def test_a_burst_of_events_leaves_in_few_frames_and_in_order(node: Node) -> None:
+    """Events that reach the node together are pushed as one PUBLISH frame per connection
+    (realtime/hub.py ``_deliver``), still in position order and each once."""
+    _group(node)
+    with node.client("bob") as bob, node.client("sup") as sup:
+        bob.ok("SUBSCRIBE", "me/conversations/team")
+        sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})
+        before = {c: len(c.frames) for c in (bob, sup)}
+        burst = [{"type": "UserMessage", "sender": "alice", "text": f"b{i}"} for i in range(10)]
+        node.rest("POST", "/conversations/team/messages", burst)
+        for c in (bob, sup):
+            c.wait_event(said("b9"))
+            c.drain()
+            created = [e for e in c.events if e.get("type") == "message.created"]
+            assert [e["message"]["text"] for e in created] == [f"b{i}" for i in range(10)]
+            positions = [e["position"] for e in created]
+            assert positions == sorted(set(positions))
+            pushes = [f for f in c.frames[before[c] :] if f[1] == "PUBLISH"]
+            assert len(pushes) < 4

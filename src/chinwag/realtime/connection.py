@@ -18,11 +18,12 @@ never dropped (a client has at most one request in flight per seq and the rate l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from chinwag.domain.access import GuestAccess
 from chinwag.domain.ratelimit import TokenBucket
@@ -70,6 +71,7 @@ class Watch:
 class Connection:
     __slots__ = (
         "session",
+        "user_id",
         "writer",
         "queue_limit",
         "bucket",
@@ -96,6 +98,7 @@ class Connection:
         on_overflow: Callable[[Connection], None],
     ) -> None:
         self.session = session
+        self.user_id = session.user_id  # never changes; read on every delivery
         self.writer = writer
         self.queue_limit = queue_limit
         self.bucket = bucket
@@ -113,10 +116,6 @@ class Connection:
         self.requests: deque[Any] | None = None
         self.runner: asyncio.Task[None] | None = None
 
-    @property
-    def user_id(self) -> str:
-        return self.session.user_id
-
     def guest_pass(self, conversation_id: str) -> GuestPass | None:
         """How this connection watches as a guest (None: not a guest of it)."""
         w = self.watches.get(conversation_id)
@@ -130,11 +129,42 @@ class Connection:
         else:
             self._enqueue(False, text)
 
+    #: While a hub pass delivers several events, each connection's events gather here and
+    #: leave as one PUBLISH frame at the end of the pass (:meth:`corked`).
+    _cork: ClassVar[dict[Connection, list[str]] | None] = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def corked(cls) -> Iterator[None]:
+        """Gather the pushes made inside the block; send them per connection at its end."""
+        if cls._cork is not None:  # already gathering
+            yield
+            return
+        cork = cls._cork = {}
+        try:
+            yield
+        finally:
+            cls._cork = None
+            for conn, texts in cork.items():
+                conn._push_many(texts)
+
     def push(self, event_text: str, force: bool = False) -> None:
         """Send an event; if the socket is pushing back, queue it, and on overflow apply the
         resync policy instead of waiting."""
         if self.closed:
             return
+        cork = Connection._cork
+        if cork is not None:
+            gathered = cork.pop(self, None) if force else cork.get(self)
+            if gathered is None and not force:
+                cork[self] = [event_text]
+                return
+            if not force:
+                assert gathered is not None
+                gathered.append(event_text)
+                return
+            if gathered:  # a forced event (resync, ended) goes after what came before it
+                self._push_many(gathered)
         if self._queue is None and not self.writer.paused:
             n = self.pub_seq
             self.pub_seq = n + 1
@@ -149,6 +179,22 @@ class Connection:
             return
         self._enqueue(True, event_text)
         self._events_queued += 1
+
+    def _push_many(self, texts: list[str]) -> None:
+        if self.closed:
+            return
+        if self._queue is None and not self.writer.paused:
+            for i in range(0, len(texts), MAX_BATCH):
+                n = self.pub_seq
+                self.pub_seq = n + 1
+                self.writer.publish(n, texts[i : i + MAX_BATCH])
+                if self.writer.paused and i + MAX_BATCH < len(texts):
+                    for text in texts[i + MAX_BATCH :]:
+                        self.push(text)
+                    return
+            return
+        for text in texts:
+            self.push(text)
 
     def _enqueue(self, is_event: bool, text: str) -> None:
         if self._queue is None:

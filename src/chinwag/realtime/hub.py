@@ -70,6 +70,8 @@ class Room:
     ready: asyncio.Future[None] | None = None
     # While catching up, positioned events wait here, in arrival order.
     held: list[tuple[Header, str]] | None = None
+    # Bus messages waiting for the next fan-out pass (Hub._deliver).
+    incoming: list[tuple[Header, str]] | None = None
 
 
 class Hub:
@@ -206,11 +208,26 @@ class Hub:
             return
         room = self.rooms.get(channel)
         if room is not None:
-            self._to_room(room, header, text)
+            if room.incoming is None:
+                room.incoming = []
+                asyncio.get_running_loop().call_soon(self._deliver, room)
+            room.incoming.append((header, text))
             return
         app_id = channel[: -len(":app")] if channel.endswith(":app") else None
         if app_id is not None:
             self._to_app(app_id, header, text)
+
+    def _deliver(self, room: Room) -> None:
+        """Fan out what arrived for a room since the last pass. One event is pushed as it is;
+        several (the node fell behind: they queued while a pass ran) leave as one PUBLISH frame
+        per connection, so a busy node writes once per socket per pass, not once per event."""
+        incoming, room.incoming = room.incoming or [], None
+        if len(incoming) == 1:
+            self._to_room(room, *incoming[0])
+            return
+        with Connection.corked():
+            for header, text in incoming:
+                self._to_room(room, header, text)
 
     def _to_room(self, room: Room, header: Header, text: str) -> None:
         if header.position is not None and room.held is not None:
