@@ -123,6 +123,8 @@ static uint64_t hist[HN];
 static double start_mono, interval_mono, interval_cpu, join_seconds = -1;
 static double join_deadline, end_deadline;
 static volatile sig_atomic_t stop_requested;
+static int closing;      /* the run is over: closing connections, counting nothing */
+static double opt_linger = 2.0;
 
 /* Burst ACK timers: the delay is constant, so a FIFO of (deadline, client) is time-ordered. */
 static int64_t *fifo_deadline;
@@ -207,7 +209,7 @@ static void buf_drop(struct buf *b, size_t n) { /* drop n bytes from the front; 
 static void buf_free(struct buf *b) { buf_drop(b, b->len + 1); }
 
 static void note_error(const char *fmt, const char *detail) {
-    if (!first_error[0]) snprintf(first_error, sizeof first_error, fmt, detail);
+    if (!first_error[0] && !closing) snprintf(first_error, sizeof first_error, fmt, detail);
 }
 
 static void start_more(void);
@@ -380,7 +382,7 @@ static void open_client(long i) {
 
 static void start_more(void) {
     static int busy; /* lose() calls back here: iterate, don't recurse */
-    if (busy) return;
+    if (busy || closing) return;
     busy = 1;
     while (inflight < opt_concurrency && next_client < opt_clients) open_client(next_client++);
     busy = 0;
@@ -538,6 +540,10 @@ static void on_frame(struct client *c, uint8_t b0, const uint8_t *p, size_t n, i
         }
         return;
     case 0x8: {
+        if (closing) { /* the server's answer to our close frame */
+            lose(c, "");
+            return;
+        }
         n_close_frames++;
         send_frame(c, 0x8, p, n >= 2 ? 2 : 0);
         char why[64];
@@ -821,6 +827,40 @@ static int next_timeout_ms(void) {
     return (int)((next - now) * 1000) + 1;
 }
 
+/* After the report: a close frame (1000) to every open client, then wait up to --linger seconds
+   for the servers to answer or hang up, so a server sees clean closes rather than resets. */
+static void close_all(void) {
+    closing = 1;
+    long open = 0;
+    for (long i = 0; i < opt_clients; i++) {
+        struct client *c = &clients[i];
+        if (c->state == ST_OPEN) {
+            send_frame(c, 0x8, "\x03\xe8", 2);
+            if (c->state == ST_OPEN) open++;
+        } else if (c->state != ST_CLOSED && c->state != ST_IDLE) {
+            lose(c, "");
+        }
+    }
+    double deadline = mono_now() + opt_linger;
+    struct epoll_event evs[1024];
+    while (open > 0) {
+        double left = deadline - mono_now();
+        if (left <= 0) break;
+        int n = epoll_wait(epfd, evs, 1024, (int)(left * 1000) + 1);
+        if (n < 0 && errno != EINTR) break;
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 == STDIN_TAG) {
+                epoll_ctl(epfd, EPOLL_CTL_DEL, 0, NULL);
+                continue;
+            }
+            struct client *c = &clients[evs[i].data.u64];
+            int was_open = c->state == ST_OPEN;
+            on_client_event(c, evs[i].events);
+            if (was_open && c->state == ST_CLOSED) open--;
+        }
+    }
+}
+
 static void on_signal(int sig) {
     (void)sig;
     stop_requested = 1;
@@ -830,7 +870,7 @@ static void usage(FILE *f) {
     fputs("usage: loadgen --host H --port P --clients N --path '/x/{i}' [--hello TEXT]...\n"
           "  [--joined-prefix TEXT] [--reply-exact 'MATCH=>TEXT']... [--reply-prefix 'PREFIX=>TEXT']...\n"
           "  [--ack none|each|burst] [--ack-after-ms MS] [--messages M] [--concurrency C]\n"
-          "  [--join-timeout S] [--duration S] [--pace-us US]\n",
+          "  [--join-timeout S] [--duration S] [--pace-us US] [--linger S]\n",
           f);
 }
 
@@ -863,7 +903,8 @@ int main(int argc, char **argv) {
         {"ack", required_argument, 0, 'a'},           {"ack-after-ms", required_argument, 0, 'A'},
         {"messages", required_argument, 0, 'm'},      {"concurrency", required_argument, 0, 'c'},
         {"join-timeout", required_argument, 0, 'T'},  {"duration", required_argument, 0, 'd'},
-        {"pace-us", required_argument, 0, 'u'},       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0},
+        {"pace-us", required_argument, 0, 'u'},       {"linger", required_argument, 0, 'L'},
+              {"help", no_argument, 0, 'h'},                {0, 0, 0, 0},
     };
     int o;
     while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -896,6 +937,7 @@ int main(int argc, char **argv) {
         case 'c': opt_concurrency = parse_long(optarg, "--concurrency"); break;
         case 'T': opt_join_timeout = atof(optarg); break;
         case 'd': opt_duration = atof(optarg); break;
+        case 'L': opt_linger = atof(optarg); break;
         case 'u': opt_pace_us = parse_long(optarg, "--pace-us"); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -989,5 +1031,6 @@ int main(int argc, char **argv) {
         }
     }
     report(stdout);
+    close_all();
     return 0;
 }

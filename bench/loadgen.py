@@ -83,7 +83,8 @@ class LoadGen:
     ``ack_after_ms`` after the first un-acked push, as the browser SDK does). ``messages``
     sizes ``per_message``. ``pace_us`` > 0 sleeps that long after a small batch of events so
     more gather per wakeup (less CPU, up to that much added latency). ``cpu`` pins the process
-    to that CPU (``None``: not pinned).
+    to that CPU (``None``: not pinned). After its report the generator sends every client a
+    close frame and waits up to ``linger`` seconds for the server's answers before it exits.
     """
 
     def __init__(
@@ -103,6 +104,7 @@ class LoadGen:
         concurrency: int = 200,
         join_timeout: float = 300.0,
         pace_us: int = 0,
+        linger: float = 2.0,
         cpu: int | None = 1,
     ) -> None:
         if ack not in ("none", "each", "burst"):
@@ -121,6 +123,7 @@ class LoadGen:
             f"--concurrency={concurrency}",
             f"--join-timeout={join_timeout}",
             f"--pace-us={pace_us}",
+            f"--linger={linger}",
         ]
         args += [f"--hello={h}" for h in hello]
         if joined_prefix is not None:

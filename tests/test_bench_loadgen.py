@@ -174,6 +174,9 @@ def test_raw_frames_batching_large_frames_ping_replies_and_burst_acks() -> None:
             try:
                 while True:
                     frames.append(await _client_frame(reader))
+                    if frames[-1][0] == 0x8:  # the generator is done: answer its close
+                        writer.write(_server_frame(frames[-1][1], opcode=0x8))
+                        return
             except asyncio.IncompleteReadError:
                 pass
 
@@ -241,6 +244,7 @@ def test_raw_frames_batching_large_frames_ping_replies_and_burst_acks() -> None:
     assert 0 <= report["p50_ms"] <= report["max_ms"] < 5000
     assert sorted(received) == list(range(clients))
     for frames in received.values():
+        assert frames[-1] == (0x8, b"\x03\xe8")  # a clean close (1000) at the end
         assert (0xA, b"hi") in frames  # the pong carries the ping's payload
         acks = [int(p[1:-7]) for op, p in frames if op == 0x1 and p.endswith(b',"ACK"]')]
         assert 1 <= len(acks) < 5, acks  # fewer ACKs than pushes
