@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,11 +21,13 @@ from chinwag.clock import FakeClock
 from chinwag.errors import ChinwagError
 from chinwag.notifications import install as install_outbox
 from chinwag.schemas import ConversationPut, ParticipantPatch, UserMessageIn, UserPut
-from chinwag.services import apps, conversations, messages, participants, users
+from chinwag.services import apps, browser, conversations, messages, participants, users
 from chinwag.services.audit import install as install_audit
+from chinwag.services.browser import BrowserMessage
 from chinwag.services.context import Context, Unit
 from chinwag.services.events import RecordingSink
 from chinwag.services.group_commit import GroupCommit
+from chinwag.services.sessions import Session
 from chinwag.storage import conversations as conv_store
 from chinwag.storage.db import Database
 from chinwag.webhooks import service as webhooks
@@ -189,3 +192,56 @@ def test_every_concurrent_send_lands_once_at_contiguous_positions(
         page = messages.history(ctx, app_id, conv, 100, None)
         assert sorted(m["position"] for m in page) == positions
     assert ctx.commits.writes >= 240
+
+
+def test_a_queued_send_is_called_back_once_committed(gctx: Context, app_id: str) -> None:
+    """``send_queued`` (the event loop's way in): the reply comes after the commit, from a
+    committing thread; a refusal comes back as the error, and nothing is stored for it."""
+    app = apps.get_app(gctx, app_id)
+    outcomes: queue.SimpleQueue[tuple[str, Any, Any, list[str]]] = queue.SimpleQueue()
+
+    def then(name: str) -> Callable[[Any, BaseException | None], None]:
+        def done(result: Any, error: BaseException | None) -> None:
+            texts = [m["text"] for m in messages.history(gctx, app_id, "c", 50, None)]
+            outcomes.put((name, result, error, texts))  # what a reader sees at that moment
+
+        return done
+
+    for name, user in [("member", "a"), ("reader", "r"), ("outsider", "nobody")]:
+        browser.send_queued(
+            gctx.acting(f"user:{user}"),
+            Session(app_id, user, app.settings),
+            "c",
+            None,
+            BrowserMessage(text=f"from {name}"),
+            then(name),
+        )
+    got = {}
+    for _ in range(3):
+        name, result, error, texts = outcomes.get(timeout=10)
+        got[name] = (result, error, texts)
+    result, error, texts = got["member"]
+    assert error is None and set(result) == {"id", "position"}
+    assert "from member" in texts  # committed before the call back
+    assert isinstance(got["reader"][1], ChinwagError)
+    assert got["reader"][1].code == "NOT_ALLOWED_TO_WRITE"
+    assert isinstance(got["outsider"][1], ChinwagError)
+    stored = [m["text"] for m in messages.history(gctx, app_id, "c", 50, None)]
+    assert stored == ["from member"]
+
+
+def test_waiting_and_queued_writes_share_a_batch(gctx: Context, app_id: str) -> None:
+    outcomes: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
+
+    def store(text: str) -> Callable[[Unit], list[Any]]:
+        return lambda unit: messages.store_messages(unit, app_id, "d", say("a", text), "web", None)
+
+    with one_batch(gctx, 2) as start:
+        waiting = start(gctx.write_grouped, store("waited"))
+        deadline = time.monotonic() + 10
+        while gctx.commits.queued() < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        gctx.commits.submit(gctx, store("queued"), "k", lambda r, e: outcomes.put((r, e)))
+    [waited] = waiting.result(10)
+    result, error = outcomes.get(timeout=10)
+    assert error is None and [m.position for m in result] == [waited.position + 1]

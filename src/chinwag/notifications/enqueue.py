@@ -37,8 +37,8 @@ def write_outbox(unit: Unit) -> None:
     for event in unit.events:
         by_app[event.app_id].append(event)
     for app_id, events in by_app.items():
-        _webhooks(unit.tx, app_id, events, unit.now)
-        _notifications(unit.tx, app_id, events, unit.now)
+        _webhooks(unit, app_id, events)
+        _notifications(unit, app_id, events)
 
 
 def new_event_id() -> str:
@@ -71,10 +71,11 @@ def enqueue_webhook(
         )
 
 
-def _webhooks(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
+def _webhooks(unit: Unit, app_id: str, events: list[Event]) -> None:
     if not any(e.type in webhook_events.FROM_INTERNAL for e in events):
         return
-    endpoints = hook_store.enabled_for_app(tx, app_id)
+    tx, now = unit.tx, unit.now
+    endpoints = unit.memo(("webhooks", app_id), lambda: hook_store.enabled_for_app(tx, app_id))
     for event in events:
         event_type = webhook_events.FROM_INTERNAL.get(event.type)
         if event_type and any(h.wants(event_type) for h in endpoints):
@@ -82,7 +83,8 @@ def _webhooks(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
             enqueue_webhook(tx, app_id, endpoints, event_type, data, now)
 
 
-def _notifications(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
+def _notifications(unit: Unit, app_id: str, events: list[Event]) -> None:
+    tx, now = unit.tx, unit.now
     stored: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         if event.type == "message.created" and event.conversation_id and "message" in event.data:
@@ -91,7 +93,9 @@ def _notifications(tx: Tx, app_id: str, events: list[Event], now: int) -> None:
             outbox.cancel_batches(tx, app_id, event.conversation_id, now, "conversation deleted")
     if not stored:
         return
-    delay_seconds, channels = outbox.notify_config(tx, app_id)
+    delay_seconds, channels = unit.memo(
+        ("notify_config", app_id), lambda: outbox.notify_config(tx, app_id)
+    )
     delay_ms = delay_seconds * 1000
     for conversation_id, created in stored.items():
         incoming = [(e.data["message"], _incoming(e)) for e in created]

@@ -6,6 +6,7 @@ The session's own user is always the actor: a browser can only write as itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
@@ -28,8 +29,9 @@ from chinwag.schemas import (
 )
 from chinwag.serialize import user_json
 from chinwag.services import conversations, inbox, messages, participants, users
-from chinwag.services.context import Context
+from chinwag.services.context import Context, Unit
 from chinwag.services.events import Event
+from chinwag.services.group_commit import Done
 from chinwag.services.sessions import (
     GuestPass,
     Session,
@@ -150,15 +152,44 @@ def send(
     body: BrowserMessage,
 ) -> dict[str, Any]:
     """Send one UserMessage as the session's user (as a guest when watching as one)."""
+    store = _sender(session, conversation_id, guest, body)
+    return ctx.write_grouped(store, key=messages.send_key(session.app_id, conversation_id))
+
+
+def send_queued(
+    ctx: Context,
+    session: Session,
+    conversation_id: str,
+    guest: GuestPass | None,
+    body: BrowserMessage,
+    then: Done,
+) -> None:
+    """:func:`send` without waiting, for the event loop: ``then(reply, error)`` is called from
+    the committing thread once the message is stored (or refused). Bad input raises here."""
+    store = _sender(session, conversation_id, guest, body)
+    ctx.commits.submit(ctx, store, messages.send_key(session.app_id, conversation_id), then)
+
+
+def _sender(
+    session: Session, conversation_id: str, guest: GuestPass | None, body: BrowserMessage
+) -> Callable[[Unit], dict[str, Any]]:
+    """The write of one browser send: the access check (a guest's admission too) runs in the
+    transaction that stores the message."""
     item = parse(UserMessageIn, {**body.given(), "type": "UserMessage", "sender": session.user_id})
-    guest_view = None
-    if guest is not None:
-        view = view_of(ctx, session, conversation_id, guest)
-        guest_view = view if view.kind == "guest" else None
-    stored = messages.send_messages(
-        ctx, session.app_id, conversation_id, [item], origin="web", guest=guest_view
-    )
-    return {"id": stored[0].id, "position": stored[0].position}
+
+    def store(unit: Unit) -> dict[str, Any]:
+        guest_view = None
+        if guest is not None:
+            app = load_app(unit.tx, session.app_id)
+            conv = load_conversation(unit.tx, session.app_id, conversation_id)
+            view = view_in(unit.tx, app, conv, session.user_id, guest, unit.now)
+            guest_view = view if view.kind == "guest" else None
+        stored = messages.store_messages(
+            unit, session.app_id, conversation_id, [item], "web", guest_view
+        )
+        return {"id": stored[0].id, "position": stored[0].position}
+
+    return store
 
 
 def edit(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chinwag.clock import Clock, SystemClock
 from chinwag.services.events import Event, EventSink, NullSink
@@ -18,14 +18,30 @@ T = TypeVar("T")
 class Unit:
     """One transaction plus the events it will publish once it commits."""
 
-    def __init__(self, tx: Tx, now: int, actor: str = "backend") -> None:
+    def __init__(
+        self,
+        tx: Tx,
+        now: int,
+        actor: str = "backend",
+        shared: dict[Hashable, Any] | None = None,
+    ) -> None:
         self.tx = tx
         self.now = now
         self.actor = actor
         self.events: list[Event] = []
+        self._shared = {} if shared is None else shared
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
+
+    def memo(self, key: Hashable, load: Callable[[], T]) -> T:
+        """``load()``, read once per transaction: the units of a group commit's batch share the
+        answer. Only for what no grouped write changes (an app's webhooks and notification
+        settings; sends are grouped, settings changes are not)."""
+        if key not in self._shared:
+            self._shared[key] = load()
+        value: T = self._shared[key]
+        return value
 
 
 @dataclass
@@ -63,9 +79,10 @@ class Context:
         services/group_commit.py). ``fn`` may run twice; ``key`` names the row it locks first."""
         return self.commits.run(self, fn, key)
 
-    def unit(self, tx: Tx) -> Unit:
-        """A unit of work on ``tx``, timed now, acting as this context's actor."""
-        return Unit(tx, self.clock.now_ms(), self.actor)
+    def unit(self, tx: Tx, shared: dict[Hashable, Any] | None = None) -> Unit:
+        """A unit of work on ``tx``, timed now, acting as this context's actor; ``shared``:
+        the memo of the transaction (:meth:`Unit.memo`), when several units share one."""
+        return Unit(tx, self.clock.now_ms(), self.actor, shared)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Tx]:

@@ -19,7 +19,13 @@ Rules kept:
   transaction, and that outcome is final; if the shared commit itself fails, every write of the
   batch is run again alone;
 - writes are run in the order of their ``key`` (stable), so that lanes lock rows (say,
-  conversations) in one order and cannot deadlock each other.
+  conversations) in one order and cannot deadlock each other;
+- the units of a batch share one memo (:meth:`~chinwag.services.context.Unit.memo`), so what
+  they all look up (an app's webhooks and notification settings) is read once per commit.
+
+A caller either waits (:meth:`GroupCommit.run`, from a worker thread) or is called back
+(:meth:`GroupCommit.submit`, from an event loop that must not block: no thread hop per write;
+a committing thread of this module leads the batch).
 
 SQLite has one writer, so it gets one lane; PostgreSQL gets several (see :func:`lanes_for`).
 """
@@ -30,11 +36,12 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from chinwag.errors import ChinwagError
-from chinwag.services.events import Event
+from chinwag.services.events import Event, EventSink
 
 if TYPE_CHECKING:
     from chinwag.services.context import Context, Unit
@@ -43,6 +50,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: What :meth:`GroupCommit.submit` calls once a write is done: ``(result, None)`` or
+#: ``(None, error)``.
+Done = Callable[[Any, BaseException | None], None]
 
 #: Writes per transaction at most: bounds how long a batch holds its locks and its callers.
 MAX_BATCH = 64
@@ -69,12 +79,17 @@ class _Job(Generic[T]):
         "error",
         "events",
         "retry_alone",
+        "then",
     )
 
-    def __init__(self, ctx: Context, fn: Callable[[Unit], T], key: str) -> None:
+    def __init__(
+        self, ctx: Context, fn: Callable[[Unit], T], key: str, then: Done | None = None
+    ) -> None:
         self.ctx = ctx
         self.fn = fn
         self.key = key
+        #: Called with (result, error) once done, for a caller that does not wait (:meth:`submit`).
+        self.then = then
         #: One item per signal (done, or a lane to lead); a C queue, the cheapest to wake on.
         self.wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         #: Lanes handed to this job's caller to lead (set and taken under the queue's lock).
@@ -106,6 +121,8 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._queue: deque[_Job[Any]] = deque()
         self._leaders = 0
+        #: Leads batches for callers that do not wait; started on the first :meth:`submit`.
+        self._committers: ThreadPoolExecutor | None = None
 
     def queued(self) -> int:
         """Writes waiting for a lane."""
@@ -135,6 +152,26 @@ class GroupCommit:
             else:
                 job.wake.get()
 
+    def submit(self, ctx: Context, fn: Callable[[Unit], Any], key: str, then: Done) -> None:
+        """Queue ``fn`` like :meth:`run`, without waiting: ``then(result, error)`` is called from
+        a committing thread once the write is committed (or has failed). For callers that must
+        not block, such as an event loop; ``then`` must be quick and must not raise."""
+        job: _Job[Any] = _Job(ctx, fn, key, then)
+        with self._lock:
+            self._queue.append(job)
+            lead = self._leaders < (self.lanes or lanes_for(ctx.db))
+            if lead:
+                self._leaders += 1
+                committers = self._committers_for(ctx)
+        if lead:
+            committers.submit(self._lead)
+
+    def _committers_for(self, ctx: Context) -> ThreadPoolExecutor:
+        if self._committers is None:
+            lanes = self.lanes or lanes_for(ctx.db)
+            self._committers = ThreadPoolExecutor(lanes, thread_name_prefix="chinwag-commit")
+        return self._committers
+
     def _lead(self) -> None:
         """Commit one batch from the queue, then hand the lane to the next caller in line."""
         with self._lock:
@@ -150,17 +187,23 @@ class GroupCommit:
                     job.error, job.done = exc, True
             raise
         finally:
-            for job in batch:
-                job.wake.put(None)
+            handed = None
             with self._lock:
                 self.batches += 1
                 self.writes += len(batch)
                 if self._queue:
                     heir = self._queue[0]  # its caller leads next (may find it taken)
-                    heir.leads += 1
-                    heir.wake.put(None)
+                    if heir.then is None:
+                        heir.leads += 1
+                        heir.wake.put(None)
+                    else:  # nobody waits on it: a committing thread leads
+                        handed = self._committers_for(heir.ctx)
                 else:
                     self._leaders -= 1
+            if handed is not None:
+                handed.submit(self._lead)
+            for job in batch:
+                _tell(job)
 
     def _commit(self, batch: list[_Job[Any]]) -> None:
         if len(batch) == 1:
@@ -168,24 +211,25 @@ class GroupCommit:
             return
         try:
             with batch[0].ctx.db.transaction() as tx:
+                shared: dict[Hashable, Any] = {}
                 for job in batch:
-                    _run_in_savepoint(tx, job)
+                    _run_in_savepoint(tx, job, shared)
         except Exception:
             for job in batch:  # the commit failed: nothing of the batch is stored
                 job.error, job.events = None, []
                 _run_alone(job)
             return
-        for job in batch:
-            if not job.retry_alone:
-                job.done = True
-                _publish(job)
+        committed = [job for job in batch if not job.retry_alone]
+        for job in committed:
+            job.done = True
+        _publish(committed)
         for job in batch:
             if job.retry_alone:
                 _run_alone(job)
 
 
-def _run_in_savepoint(tx: Tx, job: _Job[Any]) -> None:
-    unit = job.ctx.unit(tx)
+def _run_in_savepoint(tx: Tx, job: _Job[Any], shared: dict[Hashable, Any]) -> None:
+    unit = job.ctx.unit(tx, shared)
     try:
         with tx.savepoint():
             job.result = job.fn(unit)
@@ -213,14 +257,34 @@ def _run_alone(job: _Job[Any]) -> None:
     else:
         job.events = unit.events
     job.done = True
-    _publish(job)
+    _publish([job])
 
 
-def _publish(job: _Job[Any]) -> None:
-    """Hand a committed job's events to its sink. The job is stored whatever happens here:
-    watchers who miss an event catch up from the database, which is the record."""
-    if job.error is None and job.events:
+def _tell(job: _Job[Any]) -> None:
+    """Wake the job's caller, or call it back."""
+    if job.then is None:
+        job.wake.put(None)
+        return
+    try:
+        job.then(None, job.error) if job.error is not None else job.then(job.result, None)
+    except Exception:
+        log.exception("a group commit callback failed")
+
+
+def _publish(jobs: list[_Job[Any]]) -> None:
+    """Hand the events of committed jobs to their sinks, in order: the events of one commit go
+    in one call per sink (one hand-over to the event loop for a whole batch). The jobs are
+    stored whatever happens here: watchers who miss an event catch up from the database."""
+    runs: list[tuple[EventSink, list[Event]]] = []
+    for job in jobs:
+        if job.error is not None or not job.events:
+            continue
+        if runs and runs[-1][0] is job.ctx.sink:
+            runs[-1][1].extend(job.events)
+        else:
+            runs.append((job.ctx.sink, list(job.events)))
+    for sink, events in runs:
         try:
-            job.ctx.sink.publish(job.events)
+            sink.publish(events)
         except Exception:
-            log.exception("publishing %d events after a grouped commit failed", len(job.events))
+            log.exception("publishing %d events after a grouped commit failed", len(events))

@@ -47,12 +47,17 @@ def send_messages(
     """
 
     def store_all(unit: Unit) -> list[Message]:
-        return _store(unit, app_id, conversation_id, items, origin, guest)
+        return store_messages(unit, app_id, conversation_id, items, origin, guest)
 
-    return ctx.write_grouped(store_all, key=f"{app_id}/{conversation_id}")
+    return ctx.write_grouped(store_all, key=send_key(app_id, conversation_id))
 
 
-def _store(
+def send_key(app_id: str, conversation_id: str) -> str:
+    """The group commit key of a send: the conversation, whose row it locks first."""
+    return f"{app_id}/{conversation_id}"
+
+
+def store_messages(
     unit: Unit,
     app_id: str,
     conversation_id: str,
@@ -60,17 +65,18 @@ def _store(
     origin: str,
     guest: View | None,
 ) -> list[Message]:
+    """What :func:`send_messages` does inside its transaction, for callers that compose it."""
     # The conversation is locked first (PostgreSQL: FOR UPDATE), so the sender's access is read
     # under the lock every membership change takes too; the first sender's comes with it.
     first = next((i.sender for i in items if isinstance(i, UserMessageIn)), None)
-    found = conv_store.lock_with_member(unit.tx, app_id, conversation_id, first)
-    if found is None:
+    found, first_membership = conv_store.lock_with_member(unit.tx, app_id, conversation_id, first)
+    if not found:
         raise NotFound(f"no conversation {conversation_id!r}", code="CONVERSATION_NOT_FOUND")
-    conv, first_membership = found
     out: list[Message] = []
     for item in items:
         if item.idempotencyKey is not None:
-            existing = store.by_idempotency_key(unit.tx, app_id, conv.id, item.idempotencyKey)
+            key = item.idempotencyKey
+            existing = store.by_idempotency_key(unit.tx, app_id, conversation_id, key)
             if existing is not None:
                 if not _same(existing, item):
                     raise Conflict(
@@ -87,20 +93,20 @@ def _store(
             elif sender == first:
                 view = rules.participant_view(first_membership)
             else:
-                view = sender_view(unit.tx, app_id, conv.id, sender)
+                view = sender_view(unit.tx, app_id, conversation_id, sender)
             rules.check_can_write(view)
         if item.referencedMessageId is not None and not store.get_message(
-            unit.tx, app_id, conv.id, item.referencedMessageId
+            unit.tx, app_id, conversation_id, item.referencedMessageId
         ):
             raise NotFound(
                 f"referencedMessageId {item.referencedMessageId!r} is not in this conversation",
                 code="MESSAGE_NOT_FOUND",
             )
-        position = conv_store.next_seq(unit.tx, app_id, conv.id, message_at=unit.now)
+        position = conv_store.next_seq(unit.tx, app_id, conversation_id, message_at=unit.now)
         stored = store.insert_message(
             unit.tx,
             app_id,
-            conv.id,
+            conversation_id,
             position,
             ids.new_message_id(),
             item.type,
@@ -118,7 +124,7 @@ def _store(
                 "message.created",
                 app_id,
                 {"message": message_json(stored), "guest": guest is not None},
-                conversation_id=conv.id,
+                conversation_id=conversation_id,
                 position=position,
             )
         )

@@ -30,13 +30,12 @@ def get_conversation(
 
 def lock_with_member(
     tx: Tx, app_id: str, conversation_id: str, user_id: str | None
-) -> tuple[Conversation, Membership | None] | None:
-    """The conversation, locked for this transaction (PostgreSQL: FOR UPDATE), and the
-    membership of ``user_id`` in it (None: no participant row), in one statement; None when
-    there is no such conversation."""
+) -> tuple[bool, Membership | None]:
+    """Whether the conversation exists, locking it for this transaction if so (PostgreSQL:
+    FOR UPDATE), and the membership of ``user_id`` in it (None: no participant row), in one
+    statement."""
     sql = (
-        "SELECT c.*, p.access AS member_access, p.member AS member_member, "
-        "p.horizon AS member_horizon FROM conversations c LEFT JOIN participants p "
+        "SELECT p.access, p.member, p.horizon FROM conversations c LEFT JOIN participants p "
         "ON p.app_id = c.app_id AND p.conversation_id = c.id AND p.user_id = ? "
         "WHERE c.app_id = ? AND c.id = ?"
     )
@@ -44,13 +43,10 @@ def lock_with_member(
         sql += " FOR UPDATE OF c"
     row = tx.one(sql, (user_id, app_id, conversation_id))
     if row is None:
-        return None
-    membership = None
-    if row["member_access"] is not None:
-        membership = Membership(
-            Access(row["member_access"]), bool(row["member_member"]), row["member_horizon"]
-        )
-    return Conversation.from_row(row), membership
+        return False, None
+    if row["access"] is None:
+        return True, None
+    return True, Membership(Access(row["access"]), bool(row["member"]), row["horizon"])
 
 
 def list_conversations(tx: Tx, app_id: str, limit: int, after: str | None) -> list[Conversation]:
