@@ -5,6 +5,11 @@ and the ack latency, on SQLite and PostgreSQL.
 
     python -m bench.fanout_sends              # 500 conversations, 10 s, both databases
     python -m bench.fanout_sends --conversations 200 --duration 5 --database sqlite
+    python -m bench.fanout_sends --rate 5000  # open loop: p99 ack at 5,000 sends/s offered
+
+A closed loop of C clients keeps C sends in flight, so its mean ack time is C over the rate
+(500 clients at 5,000/s: 100 ms): p99 under 50 ms there needs more than 10,000/s, which the
+rate limit forbids. The open loop (``--rate``) measures the ack time at a given rate instead.
 
 The server is ``chinwag serve`` pinned to CPU 0, the clients run here on CPU 1. Each session may
 make 20 requests a second (the per-connection rate limit), so C clients cap the rate at 20*C.
@@ -32,6 +37,8 @@ from bench.fanout_client import Client, open_client
 class SendResult:
     database: str
     conversations: int
+    #: Open loop: the sends a second offered in all; 0: closed loop.
+    offered_per_s: float
     messages: int
     seconds: float
     messages_per_s: float
@@ -87,25 +94,33 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _run(server: fanout.Chinwag, conversations: int, duration: float) -> dict[str, Any]:
+async def _run(
+    server: fanout.Chinwag, conversations: int, duration: float, rate: float = 0.0
+) -> dict[str, Any]:
+    """Closed loop (``rate`` 0: each client sends as soon as its last send is acknowledged), or
+    open loop at ``rate`` sends a second in all (each client on its own fixed schedule, whether
+    or not its last send was acknowledged; latency counts from the scheduled time, so a server
+    that falls behind shows it)."""
     latencies: list[float] = []
     errors = 0
-    waiting: dict[Client, tuple[int, asyncio.Future[int]]] = {}
+    waiting: dict[Client, dict[int, asyncio.Future[int]]] = {}
 
     def on_text(c: Client, payload: bytes) -> None:
         if b'"PUBLISH"' in payload[:24]:
             c.send(f'[{payload[1 : payload.index(b",")].decode()},"ACK"]')
             return
-        pending = waiting.get(c)
-        if pending is not None and payload.startswith(f"[{pending[0]},".encode()):
-            status = int(payload[len(str(pending[0])) + 2 : len(str(pending[0])) + 5])
-            pending[1].set_result(status)
+        comma = payload.find(b",")
+        if comma < 2 or not payload[1:comma].isdigit():
+            return
+        fut = waiting.get(c, {}).pop(int(payload[1:comma]), None)
+        if fut is not None and not fut.done():
+            fut.set_result(int(payload[comma + 1 : comma + 4]))
 
-    async def request(c: Client, seq: int, frame: str) -> int:
+    def request(c: Client, seq: int, frame: str) -> asyncio.Future[int]:
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        waiting[c] = (seq, fut)
+        waiting.setdefault(c, {})[seq] = fut
         c.send(frame)
-        return await fut
+        return fut
 
     clients = []
     for i in range(conversations):
@@ -117,13 +132,15 @@ async def _run(server: fanout.Chinwag, conversations: int, duration: float) -> d
     server_cpu0 = _cpu_seconds(server.proc.pid)
     sent = 0
 
-    async def loop(i: int, c: Client) -> None:
+    def frame(i: int, seq: int) -> str:
+        return f'[{seq},"POST","me/conversations/c{i}/messages",{{"text":"m{seq}"}}]'
+
+    async def closed(i: int, c: Client) -> None:
         nonlocal sent, errors
         seq = 1
         while time.monotonic() < stop_at:
-            frame = f'[{seq},"POST","me/conversations/c{i}/messages",{{"text":"m{seq}"}}]'
             start = time.perf_counter()
-            status = await request(c, seq, frame)
+            status = await request(c, seq, frame(i, seq))
             latencies.append((time.perf_counter() - start) * 1000)
             if status == 200:
                 sent += 1
@@ -132,7 +149,31 @@ async def _run(server: fanout.Chinwag, conversations: int, duration: float) -> d
                 await asyncio.sleep(0.05)
             seq += 1
 
-    await asyncio.gather(*(loop(i, c) for i, c in enumerate(clients)))
+    async def paced(i: int, c: Client) -> None:
+        nonlocal sent, errors
+        interval = conversations / rate
+        due = time.perf_counter() + interval * i / conversations
+        end = due + duration - interval * i / conversations
+        outstanding = []
+
+        async def one(seq: int, scheduled: float) -> None:
+            nonlocal sent, errors
+            try:
+                status = await asyncio.wait_for(request(c, seq, frame(i, seq)), 10)
+            except TimeoutError:
+                status = 0
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+            sent, errors = (sent + 1, errors) if status == 200 else (sent, errors + 1)
+
+        seq = 1
+        while due < end:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            outstanding.append(asyncio.ensure_future(one(seq, due)))
+            seq += 1
+            due += interval
+        await asyncio.gather(*outstanding)
+
+    await asyncio.gather(*((paced if rate else closed)(i, c) for i, c in enumerate(clients)))
     seconds = time.monotonic() - t0
     cpu = (time.process_time() - cpu0) / seconds
     server_cpu = _cpu_seconds(server.proc.pid) - server_cpu0
@@ -154,6 +195,12 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[SendResult]:
     parser.add_argument("--conversations", type=int, default=500)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--database", default="both", choices=["sqlite", "postgresql", "both"])
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered sends/s in all, open loop (default 0: closed loop, as fast as acked)",
+    )
     parser.add_argument("--results", type=Path, default=fanout.RESULTS)
     args = parser.parse_args(argv)
     fanout.PIN = pin
@@ -169,7 +216,7 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[SendResult]:
             server = fanout.Chinwag(tmp, database_url=url)
             try:
                 _setup(server, args.conversations)
-                raw = fanout._loop_run(_run(server, args.conversations, args.duration))
+                raw = fanout._loop_run(_run(server, args.conversations, args.duration, args.rate))
             finally:
                 server.stop()
                 if drop is not None:
@@ -178,6 +225,7 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[SendResult]:
         r = SendResult(
             database=database,
             conversations=args.conversations,
+            offered_per_s=args.rate,
             messages=raw["messages"],
             seconds=raw["seconds"],
             messages_per_s=round(raw["messages"] / raw["seconds"], 1),
@@ -191,7 +239,9 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[SendResult]:
         )
         out.append(r)
         print(
-            f"  {database:10} {r.conversations} conversations: {r.messages_per_s:8.0f} messages/s"
+            f"  {database:10} {r.conversations} conversations"
+            + (f", offered {r.offered_per_s:.0f}/s" if r.offered_per_s else "")
+            + f": {r.messages_per_s:8.0f} messages/s"
             f"  ack p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  errors {r.errors}"
             f"  generator CPU {r.generator_cpu:.0%}  server CPU {r.server_cpu:.0%}"
             f" ({r.server_cpu_us_per_message} us/message)  load {r.load}",

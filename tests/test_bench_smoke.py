@@ -60,3 +60,11 @@ def test_sends_benchmark_runs(database: str, tmp_path: Path) -> None:
         ]
     )  # fmt: skip
     _check(results, database, tmp_path, "sends")
+
+
+def test_sends_benchmark_open_loop_runs(tmp_path: Path) -> None:
+    from bench import fanout_sends
+
+    args = ["--conversations", "3", "--duration", "0.5", "--rate", "30", "--database", "sqlite"]
+    [result] = fanout_sends.main([*args, "--results", str(tmp_path)], pin=False)
+    assert result.offered_per_s == 30 and result.messages > 0 and result.errors == 0
