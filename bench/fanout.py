@@ -29,14 +29,15 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bench import harness
+from bench import harness, loadgen
 from bench.fanout_client import Client, Stats, open_client
+from bench.loadgen import LoadGen
 
 T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent / "results"
 SERVER_CPU, CLIENT_CPU = 0, 1
 HOST = "127.0.0.1"
-ACK_AFTER = 0.1  # seconds, as the SDK (static/sdk/connection.js ACK_AFTER_MS)
+ACK_AFTER = 1.0  # seconds, as the SDK (static/sdk/connection.js ACK_AFTER_MS)
 PAD = 480  # extra text so the peer broadcasts frames as large as Chinwag's events
 
 
@@ -180,6 +181,19 @@ class Chinwag:
         await c.joined  # type: ignore[attr-defined]
         return c
 
+    def loadgen(self, clients: int, ack: str, cpu: int | None) -> LoadGen:
+        return LoadGen(
+            HOST,
+            self.port,
+            clients,
+            self.path("guest-{i}"),
+            hello=['[0,"SUBSCRIBE","me/conversations/big",{"asGuest":true}]'],
+            joined_prefix="[0,200",
+            ack=ack,
+            ack_after_ms=int(ACK_AFTER * 1000),
+            cpu=cpu,
+        )
+
     async def publisher(self) -> tuple[Client, Any]:
         seq = iter(range(1, 10**9))
         c = await open_client(HOST, self.port, self.path("host"), lambda c, p: None)
@@ -211,6 +225,9 @@ class Peer:
     async def join(self, stats: Stats, i: int, ack: str) -> Client:
         return await open_client(HOST, self.port, "/", lambda c, p: stats.seen(p))
 
+    def loadgen(self, clients: int, ack: str, cpu: int | None) -> LoadGen:
+        return LoadGen(HOST, self.port, clients, "/", cpu=cpu)
+
     async def publisher(self) -> tuple[Client, Any]:
         c = await open_client(HOST, self.port, "/", lambda c, p: None)
         pad = "x" * PAD
@@ -223,6 +240,95 @@ class Peer:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=20)
+
+
+async def _run_c(
+    server: Any, clients: int, rates: list[float], duration: float, ack: str
+) -> list[Result]:
+    """The same run with the C load generator (bench/loadgen.c) holding the clients."""
+    results = []
+    gen = server.loadgen(clients, ack, CLIENT_CPU if PIN else None)
+    rss0 = _rss_kib(server.proc.pid)
+    try:
+        join_s = await gen.start()
+        await asyncio.sleep(1)
+        per_conn = round((_rss_kib(server.proc.pid) - rss0) / clients, 1)
+        print(
+            f"  {server.name}: {clients} clients joined in {join_s:.1f} s (C generator), "
+            f"{per_conn} KiB of server memory each",
+            flush=True,
+        )
+        pub, send = await server.publisher()
+        for rate in rates:
+            messages = max(1, int(rate * duration))
+            await gen.reset(messages)
+            before = await gen.stats()
+            wall0 = time.monotonic()
+            start = time.monotonic()
+            sent = 0
+            for i in range(messages):
+                if pub.closed.done():
+                    print(f"  {server.name}: the server closed the publisher; stopping")
+                    break
+                send(i)
+                sent += 1
+                await asyncio.sleep(max(0.0, start + (i + 1) / rate - time.monotonic()))
+            sent_at_end = time.time()
+            expected = sent * clients
+            deadline, last, quiet = time.monotonic() + 60, -1, time.monotonic()
+            while True:
+                report = await gen.stats()
+                got = sum(report["per_message"])
+                if got >= expected or time.monotonic() > deadline:
+                    break
+                if got != last:
+                    last, quiet = got, time.monotonic()
+                elif time.monotonic() - quiet > 5:
+                    break
+                await asyncio.sleep(0.25)
+            delivered = min(sum(report["per_message"]), expected)
+            span = max(report["last_receive"] or 0.0, sent_at_end) - (
+                sent_at_end - max(0, sent - 1) / rate
+            )
+            results.append(
+                Result(
+                    server=server.name,
+                    clients=clients,
+                    rate=rate,
+                    sent=sent,
+                    expected=expected,
+                    delivered=delivered,
+                    missed=max(0, expected - delivered),
+                    duplicates=int(report["duplicates"]),
+                    deliveries_per_s=round(delivered / span, 1),
+                    p50_ms=round(float(report["p50_ms"]), 1),
+                    p99_ms=round(float(report["p99_ms"]), 1),
+                    max_ms=round(float(report["max_ms"]), 1),
+                    generator_cpu=round(
+                        gen.cpu_fraction(time.monotonic() - wall0, report, since=before), 2
+                    ),
+                    frame_bytes=_sample_size(server),
+                    disconnected=int(report["disconnected"]),
+                    kib_per_connection=per_conn,
+                )
+            )
+            _print(results[-1])
+            await asyncio.sleep(1)
+        if pub.transport is not None:
+            pub.transport.close()
+        await gen.finish()
+    finally:
+        gen.kill()
+    return results
+
+
+def _print(r: Result) -> None:
+    print(
+        f"  {r.server:22} {r.rate:6.0f} msg/s  {r.deliveries_per_s:10.0f} deliveries/s  "
+        f"p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms  missed {r.missed}  "
+        f"generator CPU {r.generator_cpu:.0%}  disconnected {r.disconnected}",
+        flush=True,
+    )
 
 
 async def _run(
@@ -307,13 +413,7 @@ async def _run(
                 kib_per_connection=per_conn,
             )
         )
-        r = results[-1]
-        print(
-            f"  {r.server:22} {rate:6.0f} msg/s  {r.deliveries_per_s:10.0f} deliveries/s  "
-            f"p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms  missed {r.missed}  "
-            f"generator CPU {r.generator_cpu:.0%}  disconnected {r.disconnected}",
-            flush=True,
-        )
+        _print(results[-1])
         await asyncio.sleep(1)
     for c in conns + [pub]:
         if c.transport is not None:
@@ -348,6 +448,12 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
         "once per push, or never",
     )
     parser.add_argument("--servers", default="chinwag,websockets-broadcast")
+    parser.add_argument(
+        "--generator",
+        choices=("c", "python"),
+        default="c" if loadgen.available() else "python",
+        help="the C load generator (bench/loadgen.c, needs gcc) or the asyncio one",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")]
@@ -362,7 +468,8 @@ def main(argv: list[str] | None = None, pin: bool = True) -> list[Result]:
         with tempfile.TemporaryDirectory() as tmp:
             server = kinds[name](tmp)
             try:
-                out += _loop_run(_run(server, args.clients, rates, args.duration, args.ack))
+                run = _run_c if args.generator == "c" else _run
+                out += _loop_run(run(server, args.clients, rates, args.duration, args.ack))
             finally:
                 server.stop()
     _report(out, args)

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from bench.fanout_client import Client, Stats, open_client
+from bench.loadgen import LoadGen
 
 ROOM = "big"
 PATH = "/socket.io/?EIO=4&transport=websocket"
@@ -74,6 +75,19 @@ class SocketIO:
     async def connect(self) -> Client:
         """A connected Socket.IO session in no room (the idle benchmark)."""
         return await self._open(lambda p: None, join=False)
+
+    def loadgen(self, clients: int, ack: str, cpu: int | None) -> LoadGen:
+        """C clients speaking Engine.IO by hand, as the asyncio ones do."""
+        return LoadGen(
+            "127.0.0.1",
+            self.port,
+            clients,
+            PATH,
+            joined_prefix="431",
+            reply_exact={"2": "3"},
+            reply_prefix={"0{": "40", "40": '421["join"]'},
+            cpu=cpu,
+        )
 
     async def publisher(self) -> tuple[Client, Any]:
         from bench.fanout import PAD

@@ -1280,7 +1280,7 @@ def test_pushes_are_acknowledged_once_per_burst(
     burst = [{"type": "UserMessage", "sender": "654321", "text": f"m{i}"} for i in range(10)]
     chinwag.ok(chinwag.rest.post(f"/v1/{APP_ID}/conversations/{conversation}/messages", json=burst))
     expect(tab.messages()).to_contain_text("m9")
-    tab.page.wait_for_timeout(400)  # past the SDK's ACK delay
+    tab.page.wait_for_timeout(1300)  # past the SDK's ACK delay
     pushes = tab.page.evaluate("window.__pushes")
     acks = tab.page.evaluate("window.__acks")
     assert len(pushes) >= 10

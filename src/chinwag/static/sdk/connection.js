@@ -7,7 +7,7 @@ import { ChinwagError } from "./errors.js";
 import { Emitter } from "./emitter.js";
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
-const ACK_AFTER_MS = 100; // pushes within this long share one cumulative ACK
+const ACK_AFTER_MS = 1000; // pushes within this long share one cumulative ACK (the server needs none)
 const PING_AFTER_MS = 25000; // client silence after which a ping keeps proxies from dropping the socket
 
 export class Connection extends Emitter {
