@@ -2,18 +2,38 @@
  * loadgen: a WebSocket fan-out load generator in C (one process, one thread, epoll).
  *
  * Why: the fan-out benchmark has to prove that its load generator is not the bottleneck. The
- * asyncio generator (bench/fanout_client.py) spends most of a core at ~60-70k deliveries/s;
- * this one receives several hundred thousand small frames per second on one core, so a
- * 100k deliveries/s server is measured, not the client.
+ * asyncio generator (bench/fanout_client.py) spends most of a core at ~60-70k deliveries/s.
+ * This one spends well under a microsecond of user time per delivered frame; what is left is
+ * the kernel's cost of one recv() per frame (including the TCP ACK that recv() sends, which on
+ * loopback is processed into the server's socket on the generator's core).
  *
- * What: connects N clients (RFC 6455 client handshake, masked client frames, no extensions),
- * sends --hello frames, waits until every client is "joined", prints "joined <seconds>", then
- * counts every `t:<unix time>|<index>|` marker in received text frames (latency histogram,
- * per-index counts) until stdin reaches EOF or SIGTERM arrives, and prints one JSON object.
+ * What: connects --clients clients (RFC 6455 client handshake, masked client frames, no
+ * extensions; at most --concurrency of them connecting or joining at a time), sends each
+ * --hello frame, waits until every client is "joined" (a text frame starting with
+ * --joined-prefix, or the upgrade itself without one), prints "joined <seconds>" (or
+ * "failed <joined>/<clients> ..." once every client has joined or died, or at --join-timeout),
+ * then counts every `t:<unix time>|<index>|` marker in received text frames (latency
+ * histogram, per-index counts) until stdin reaches EOF, SIGTERM/SIGINT, or --duration, and
+ * prints one JSON object. Then it sends every client a close frame (1000) and waits up to
+ * --linger seconds for the server to answer, so the server sees clean closes.
+ *
+ * Reply rules for Socket.IO-style peers: --reply-exact 'MATCH=>TEXT' answers a text frame
+ * equal to MATCH, --reply-prefix 'PREFIX=>TEXT' one starting with PREFIX; rules are tried in
+ * command-line order and the first match wins. Pings are answered with pongs. --ack each|burst
+ * answers `[<n>,"PUBLISH"...` frames with `[<n>,"ACK"]`: each one, or (burst, as the browser
+ * SDK does) one for the highest n, --ack-after-ms after the first un-acked push.
+ *
+ * --pace-us US: after a wakeup that brought fewer than 256 events, sleep US before waiting
+ * again, so events gather and the generator wakes up less often (less CPU per delivery when
+ * the server is the bottleneck, at the price of up to US of added latency). Default 0.
+ *
+ * Counters (frames, deliveries, per_message, latencies, acks_sent, wakeups) cover the whole
+ * run until a "reset"; interval_wall_s/interval_cpu_s run from "joined" (or the last reset).
+ * "failed" counts clients that never joined, "disconnected" connections that ended after the
+ * TCP connect (EOF, error, or the server's close frame; "close_frames" counts the latter).
  *
  * stdin commands (one per line) while running: "stats" prints a JSON snapshot line;
- * "reset [M]" clears the per-interval counters (optionally resizing per_message to M) and
- * prints "ok". EOF ends the run.
+ * "reset [M]" clears the counters (optionally resizing per_message to M) and prints "ok".
  *
  * Linux only; libc/POSIX/epoll only. Build: gcc -O2 -Wall -Wextra -Werror -o loadgen loadgen.c
  */
@@ -215,7 +235,7 @@ static void note_error(const char *fmt, const char *detail) {
 static void start_more(void);
 
 static void epoll_set(struct client *c, int out) {
-    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0)};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET | (out ? EPOLLOUT : 0)};
     ev.data.u64 = (uint64_t)(c - clients);
     if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl MOD");
     c->want_out = (uint8_t)out;
@@ -367,7 +387,7 @@ static void open_client(long i) {
     }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET};
     ev.data.u64 = (uint64_t)i;
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl ADD");
     c->want_out = 1;
@@ -619,24 +639,32 @@ static size_t consume(struct client *c, uint8_t *p, size_t len, int64_t now) {
     return pos;
 }
 
+/* Sockets are edge-triggered (a level-triggered socket is polled again on every epoll_wait).
+   A read shorter than the buffer took everything there was: data arriving after it raises a new
+   edge, so there is no need for the extra recv that would only return EAGAIN. */
 static void on_readable(struct client *c) {
-    ssize_t r = recv(c->fd, readbuf, READ_SIZE, 0);
-    if (r == 0) {
-        lose(c, "EOF from the server");
-        return;
-    }
-    if (r < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) lose(c, strerror(errno));
-        return;
-    }
-    int64_t now = real_us();
-    if (c->in.len == 0) {
-        size_t used = consume(c, readbuf, (size_t)r, now);
-        if (c->state != ST_CLOSED && used < (size_t)r) buf_append(&c->in, readbuf + used, (size_t)r - used);
-    } else {
-        buf_append(&c->in, readbuf, (size_t)r);
-        size_t used = consume(c, c->in.p, c->in.len, now);
-        if (c->state != ST_CLOSED) buf_drop(&c->in, used);
+    for (;;) {
+        ssize_t r = recv(c->fd, readbuf, READ_SIZE, 0);
+        if (r == 0) {
+            lose(c, "EOF from the server");
+            return;
+        }
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) lose(c, strerror(errno));
+            return;
+        }
+        int64_t now = real_us();
+        if (c->in.len == 0) {
+            size_t used = consume(c, readbuf, (size_t)r, now);
+            if (c->state != ST_CLOSED && used < (size_t)r)
+                buf_append(&c->in, readbuf + used, (size_t)r - used);
+        } else {
+            buf_append(&c->in, readbuf, (size_t)r);
+            size_t used = consume(c, c->in.p, c->in.len, now);
+            if (c->state != ST_CLOSED) buf_drop(&c->in, used);
+        }
+        if (c->state == ST_CLOSED || r < READ_SIZE) return;
     }
 }
 
