@@ -37,6 +37,8 @@ T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent / "results"
 SERVER_CPU, CLIENT_CPU = 0, 1
 HOST = "127.0.0.1"
+#: Chinwag participants sending in turn, each on its own socket (Chinwag.publisher).
+SENDERS = 4
 ACK_AFTER = 1.0  # seconds, as the SDK (static/sdk/connection.js ACK_AFTER_MS)
 PAD = 480  # extra text so the peer broadcasts frames as large as Chinwag's events
 
@@ -143,10 +145,13 @@ class Chinwag:
         _wait_http(self.port, self.proc)
         api = f"http://{HOST}:{self.port}/v1/{self.app_id}"
         auth = {"Authorization": f"Bearer {self.secret}"}
-        httpx.put(f"{api}/users/host", json={"name": "Host"}, headers=auth).raise_for_status()
+        hosts = ["host"] + [f"host-{k}" for k in range(1, SENDERS)]
+        for user in hosts:
+            httpx.put(f"{api}/users/{user}", json={"name": user}, headers=auth).raise_for_status()
         httpx.put(
-            f"{api}/conversations/big", json={"participants": ["host"]}, headers=auth
+            f"{api}/conversations/big", json={"participants": hosts}, headers=auth
         ).raise_for_status()
+        self.hosts = hosts
 
     def path(self, user: str) -> str:
         return f"/v1/{self.app_id}/realtime/{user}"
@@ -195,14 +200,21 @@ class Chinwag:
         )
 
     async def publisher(self) -> tuple[Client, Any]:
+        """The participants who send, each on its own socket, in turn (a super group has many
+        senders; one socket's requests are answered one at a time, so a single sender would
+        measure its round trip, not the fan-out)."""
         seq = iter(range(1, 10**9))
-        c = await open_client(HOST, self.port, self.path("host"), lambda c, p: None)
+        senders = [
+            await open_client(HOST, self.port, self.path(user), lambda c, p: None)
+            for user in self.hosts
+        ]
 
         def send(index: int) -> None:
             text = f"t:{time.time():.6f}|{index}|"
+            c = senders[index % len(senders)]
             c.send(f'[{next(seq)},"POST","me/conversations/big/messages",{{"text":"{text}"}}]')
 
-        return c, send
+        return senders[0], send
 
     def stop(self) -> None:
         self.proc.terminate()
