@@ -245,3 +245,29 @@ def test_waiting_and_queued_writes_share_a_batch(gctx: Context, app_id: str) -> 
     [waited] = waiting.result(10)
     result, error = outcomes.get(timeout=10)
     assert error is None and [m.position for m in result] == [waited.position + 1]
+
+
+def test_a_database_error_in_a_batch_spoils_only_its_own_savepoint(
+    gctx: Context, app_id: str
+) -> None:
+    """A statement that fails in the database (PostgreSQL then refuses every statement until
+    the savepoint is rolled back) takes nothing else down."""
+
+    def duplicate(unit: Unit) -> None:
+        unit.tx.execute(
+            "INSERT INTO conversations (app_id, id, custom, guest_access, seq, created_at) "
+            "VALUES (?, 'c', '{}', 'ReadWrite', 0, 0)",
+            (app_id,),
+        )
+
+    with gctx.read() as tx:
+        before = conv_store.current_seq(tx, app_id, "d")
+    with one_batch(gctx, 3) as start:
+        first = start(messages.send_messages, gctx, app_id, "d", say("a", "first"))
+        failing = start(gctx.write_grouped, duplicate, "0")  # runs first in the batch
+        last = start(messages.send_messages, gctx, app_id, "d", say("b", "last"))
+
+    with pytest.raises(Exception) as caught:
+        failing.result(10)
+    assert not isinstance(caught.value, ChinwagError)  # the database's own error
+    assert [m.position for m in first.result(10) + last.result(10)] == [before + 1, before + 2]
