@@ -199,7 +199,7 @@ class Chinwag:
             cpu=cpu,
         )
 
-    async def publisher(self) -> tuple[Client, Any]:
+    async def publisher(self) -> tuple[list[Client], Any]:
         """The participants who send, each on its own socket, in turn (a super group has many
         senders; one socket's requests are answered one at a time, so a single sender would
         measure its round trip, not the fan-out)."""
@@ -214,7 +214,7 @@ class Chinwag:
             c = senders[index % len(senders)]
             c.send(f'[{next(seq)},"POST","me/conversations/big/messages",{{"text":"{text}"}}]')
 
-        return senders[0], send
+        return senders, send
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -240,14 +240,14 @@ class Peer:
     def loadgen(self, clients: int, ack: str, cpu: int | None) -> LoadGen:
         return LoadGen(HOST, self.port, clients, "/", cpu=cpu)
 
-    async def publisher(self) -> tuple[Client, Any]:
+    async def publisher(self) -> tuple[list[Client], Any]:
         c = await open_client(HOST, self.port, "/", lambda c, p: None)
         pad = "x" * PAD
 
         def send(index: int) -> None:
             c.send(f"t:{time.time():.6f}|{index}|{pad}")
 
-        return c, send
+        return [c], send
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -261,6 +261,7 @@ async def _run_c(
     results = []
     gen = server.loadgen(clients, ack, CLIENT_CPU if PIN else None)
     rss0 = _rss_kib(server.proc.pid)
+    pubs: list[Client] = []
     try:
         join_s = await gen.start()
         await asyncio.sleep(1)
@@ -270,7 +271,7 @@ async def _run_c(
             f"{per_conn} KiB of server memory each",
             flush=True,
         )
-        pub, send = await server.publisher()
+        pubs, send = await server.publisher()
         for rate in rates:
             messages = max(1, int(rate * duration))
             await gen.reset(messages)
@@ -279,7 +280,7 @@ async def _run_c(
             start = time.monotonic()
             sent = 0
             for i in range(messages):
-                if pub.closed.done():
+                if any(p.closed.done() for p in pubs):
                     print(f"  {server.name}: the server closed the publisher; stopping")
                     break
                 send(i)
@@ -326,10 +327,10 @@ async def _run_c(
             )
             _print(results[-1])
             await asyncio.sleep(1)
-        if pub.transport is not None:
-            pub.transport.close()
+        _close(pubs)
         await gen.finish()
     finally:
+        _close(pubs)
         gen.kill()
     return results
 
@@ -371,7 +372,7 @@ async def _run(
         f"{per_conn} KiB of server memory each",
         flush=True,
     )
-    pub, send = await server.publisher()
+    pubs, send = await server.publisher()
     frame_bytes = 0
     for rate in rates:
         messages = max(1, int(rate * duration))
@@ -380,7 +381,7 @@ async def _run(
         start = time.monotonic()
         sent = 0
         for i in range(messages):
-            if pub.closed.done():
+            if any(p.closed.done() for p in pubs):
                 print(f"  {server.name}: the server closed the publisher; stopping", flush=True)
                 break
             send(i)
@@ -427,10 +428,14 @@ async def _run(
         )
         _print(results[-1])
         await asyncio.sleep(1)
-    for c in conns + [pub]:
+    _close(conns + pubs)
+    return results
+
+
+def _close(clients: list[Client]) -> None:
+    for c in clients:
         if c.transport is not None:
             c.transport.close()
-    return results
 
 
 def _rss_kib(pid: int) -> int:

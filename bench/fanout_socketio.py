@@ -89,7 +89,7 @@ class SocketIO:
             cpu=cpu,
         )
 
-    async def publisher(self) -> tuple[Client, Any]:
+    async def publisher(self) -> tuple[list[Client], Any]:
         from bench.fanout import PAD
 
         c = await self._open(lambda p: None, join=False)
@@ -98,7 +98,7 @@ class SocketIO:
         def send(index: int) -> None:
             c.send(f'42["msg","t:{time.time():.6f}|{index}|{pad}"]')
 
-        return c, send
+        return [c], send
 
     def stop(self) -> None:
         self.proc.terminate()
