@@ -3,6 +3,7 @@ access changes, resume."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -292,3 +293,48 @@ def test_a_burst_of_events_leaves_in_few_frames_and_in_order(node: Node) -> None
             assert positions == sorted(set(positions))
             pushes = [f for f in c.frames[before[c] :] if f[1] == "PUBLISH"]
             assert len(pushes) < 4
+
+
+def test_pipelined_sends_are_stored_and_answered_in_order(node: Node) -> None:
+    """A socket's sends go to the group committer (several lanes on PostgreSQL) without a
+    thread waiting on each, yet one connection's requests still run one after another: sent
+    without waiting for replies, they are answered in order with rising positions, and a guest
+    whose guestAccess is Read is refused without spoiling the sends around it."""
+    _group(node)
+    node.rest("PUT", "/conversations/team", {"guestAccess": "Read"})
+    with node.client("alice") as alice, node.client("sup") as sup:
+        alice.ok("SUBSCRIBE", "me/conversations/team")
+        sup.ok("SUBSCRIBE", "me/conversations/team", {"asGuest": True})
+        for i in range(12):
+            alice.send_raw(
+                f'[{100 + i},"POST","me/conversations/team/messages",{{"text":"p{i}"}}]'
+            )
+            if i == 5:
+                refused = sup.request("POST", "me/conversations/team/messages", {"text": "no"})
+                assert refused[0] == 403, refused
+        replies = [alice.reply_to(100 + i) for i in range(12)]
+        assert all(status == 200 for status, _ in replies), replies
+        positions = [body["position"] for _, body in replies]
+        assert positions == sorted(set(positions))
+        history = alice.ok("GET", "me/conversations/team/messages", {"limit": 30})["data"]
+        texts = [m["text"] for m in history]
+        assert "no" not in texts
+        assert sorted(t for t in texts if t.startswith("p")) == sorted(f"p{i}" for i in range(12))
+
+
+def test_a_socket_that_closes_with_sends_in_flight_leaves_a_prefix_stored(node: Node) -> None:
+    """Requests still queued when their socket closes are dropped, unanswered; the one being
+    committed finishes. What is stored is therefore the first k sends, in order, each once, and
+    the server goes on serving."""
+    _group(node)
+    with node.client("alice") as alice:
+        alice.ok("SUBSCRIBE", "me/conversations/team")
+        for i in range(20):
+            alice.send_raw(f'[{i + 1},"POST","me/conversations/team/messages",{{"text":"f{i}"}}]')
+    with node.client("bob") as bob:
+        bob.ok("SUBSCRIBE", "me/conversations/team")
+        time.sleep(0.5)  # let a send that was being committed finish
+        data = bob.ok("GET", "me/conversations/team/messages", {"limit": 30})["data"]
+        stored = sorted((m for m in data if m["text"].startswith("f")), key=lambda m: m["position"])
+        assert [m["text"] for m in stored] == [f"f{i}" for i in range(len(stored))]
+        assert bob.ok("POST", "me/conversations/team/messages", {"text": "still here"})["id"]

@@ -7,6 +7,8 @@ docs/protocol.md lists every path.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -88,6 +90,27 @@ class Call:
         """One service call off the loop, acting as the session's user (for the audit log)."""
         ctx = self.ctx.acting(f"user:{self.session.user_id}")
         return await run_in_threadpool(fn, ctx, self.session, *args)
+
+    async def queue(self, fn: Callable[..., None], *args: Any) -> Any:
+        """A grouped write handed to the committers without a worker thread waiting on it:
+        ``fn(ctx, session, *args, then)`` queues it, ``then`` wakes this call on the loop."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if done.cancelled():  # the connection closed while the write was queued
+                return
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(result)
+
+        def then(result: Any, error: BaseException | None) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+                loop.call_soon_threadsafe(settle, result, error)
+
+        fn(self.ctx.acting(f"user:{self.session.user_id}"), self.session, *args, then)
+        return await done
 
 
 Result = tuple[Any, Callable[[], None] | None]
@@ -219,7 +242,7 @@ async def history(call: Call) -> Result:
 async def _send(call: Call) -> Result:
     cid = call.params["conversationId"]
     body = call.body(browser.BrowserMessage)
-    return await call.run(browser.send, cid, call.conn.guest_pass(cid), body), None
+    return await call.queue(browser.send_queued, cid, call.conn.guest_pass(cid), body), None
 
 
 route("POST", "me/conversations/{conversationId}/messages")(_send)
