@@ -287,6 +287,8 @@ async def _run_c(
                 sent += 1
                 await asyncio.sleep(max(0.0, start + (i + 1) / rate - time.monotonic()))
             sent_at_end = time.time()
+            if not sent:
+                break  # the publisher is gone: no later rate can be measured either
             expected = sent * clients
             deadline, last, quiet = time.monotonic() + 60, -1, time.monotonic()
             while True:
@@ -389,6 +391,8 @@ async def _run(
             target = start + (i + 1) / rate
             await asyncio.sleep(max(0.0, target - time.monotonic()))
         sent_at_end = time.time()
+        if not sent:
+            break  # the publisher is gone: no later rate can be measured either
         expected = sent * clients
         # Late is not lost: wait until deliveries stop coming for 5 s (at most 60 s).
         deadline, last, quiet = time.monotonic() + 60, -1, time.monotonic()

@@ -113,7 +113,12 @@ def serve(port: int) -> None:
     import socketio
     import uvicorn
 
-    sio = socketio.AsyncServer(async_mode="asgi", logger=False, engineio_logger=False)
+    # Saturated by the benchmark, the server reads pongs late; with the default 20 s timeouts
+    # (Engine.IO's here, uvicorn's WebSocket ping below) it then drops the publisher mid-run. A
+    # long timeout keeps everyone connected, so the run measures room fan-out, not liveness.
+    sio = socketio.AsyncServer(
+        async_mode="asgi", logger=False, engineio_logger=False, ping_timeout=600
+    )
 
     @sio.on("join")
     async def join(sid: str) -> bool:
@@ -126,7 +131,12 @@ def serve(port: int) -> None:
 
     server = uvicorn.Server(
         uvicorn.Config(
-            socketio.ASGIApp(sio), host="127.0.0.1", port=port, log_level="warning", backlog=4096
+            socketio.ASGIApp(sio),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            backlog=4096,
+            ws_ping_interval=None,  # Engine.IO pings (above); uvicorn's would drop them too
         )
     )
 
