@@ -44,3 +44,31 @@ def test_nodes_share_guests_and_dead_nodes_drop_out() -> None:
             await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_guest_who_joins_while_redis_answers_is_written_on_the_next_flush() -> None:
+    """The roster hands the store its live guests (no copy per flush); the store must remember
+    what it sent, not what the guests became while Redis answered, or a guest who joined in
+    that moment would never be written."""
+    pytest.importorskip("redis.asyncio")
+    prefix = f"chinwag-test-{uuid.uuid4().hex[:8]}:"
+    key = ("app", "hall")
+
+    async def scenario() -> None:
+        a, b = RedisRosterStore(REDIS_URL, prefix), RedisRosterStore(REDIS_URL, prefix)
+        await a.start()
+        await b.start()
+        try:
+            live = {"ann": 10}
+            writing = asyncio.create_task(a.write(key, live))
+            await asyncio.sleep(0)  # the write has started and waits for Redis
+            live["dan"] = 40
+            await writing
+            assert await b.read_others(key) == {"ann": 10}
+            await a.write(key, live)
+            assert await b.read_others(key) == {"ann": 10, "dan": 40}
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())

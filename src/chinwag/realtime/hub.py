@@ -233,7 +233,16 @@ class Hub:
         if header.position is not None and room.held is not None:
             room.held.append((header, text))
             return
-        for w in list(room.watches.values()):
+        if header.type in ABOUT_GUESTS:
+            # Guests skip these (unless about themselves): in a super group that is nearly
+            # every watch, so leave them out here rather than one call each.
+            users = header.users
+            watches = [
+                w for w in room.watches.values() if w.kind != "guest" or w.conn.user_id in users
+            ]
+        else:
+            watches = list(room.watches.values())
+        for w in watches:
             self._to_watch(room, w, header, text)
         if header.type == "conversation.deleted":
             for conn in list(room.watches):

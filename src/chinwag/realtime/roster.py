@@ -24,7 +24,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,7 +63,7 @@ class RosterStore(Protocol):
 
     async def start(self) -> None: ...
 
-    async def write(self, key: Key, guests: dict[str, int]) -> None:
+    async def write(self, key: Key, guests: Mapping[str, int]) -> None:
         """Replace this node's guests of one conversation (user id -> since)."""
         ...
 
@@ -80,7 +80,7 @@ class LocalRosterStore:
     async def start(self) -> None:
         return None
 
-    async def write(self, key: Key, guests: dict[str, int]) -> None:
+    async def write(self, key: Key, guests: Mapping[str, int]) -> None:
         return None
 
     async def read_others(self, key: Key) -> dict[str, int]:
@@ -122,8 +122,9 @@ class RedisRosterStore:
             except Exception as exc:  # Redis is away: the roster is a hint; keep trying
                 log.warning("roster: heartbeat failed: %s", exc)
 
-    async def write(self, key: Key, guests: dict[str, int]) -> None:
+    async def write(self, key: Key, guests: Mapping[str, int]) -> None:
         """Only the difference from what this node wrote last goes to Redis."""
+        guests = dict(guests)  # as of now: the hub may change its guests while Redis answers
         name = self._hash(key)
         old = self._written.get(key, {})
         gone = [f"{self.node_id}|{u}" for u in old.keys() - guests.keys()]
@@ -137,7 +138,7 @@ class RedisRosterStore:
             pipe.expire(name, HASH_TTL_SECONDS)
         await pipe.execute()
         if guests:
-            self._written[key] = dict(guests)
+            self._written[key] = guests
         else:
             self._written.pop(key, None)
 
@@ -181,6 +182,25 @@ def guests_changed_payload(key: Key, count: int) -> str:
     head = {"t": "guests.changed", "c": cid, "p": None}
     event = {"type": "guests.changed", "conversationId": cid, "position": None, "count": count}
     return json.dumps(head) + "\n" + json.dumps(event)
+
+
+class _Since(Mapping[str, int]):
+    """User id -> since of this node's guests, read through (a flush with one node copies
+    nothing; a super group's roster is flushed several times a second during a join storm)."""
+
+    __slots__ = ("_guests",)
+
+    def __init__(self, guests: dict[str, _LocalGuest]) -> None:
+        self._guests = guests
+
+    def __getitem__(self, user_id: str) -> int:
+        return self._guests[user_id].since
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._guests)
+
+    def __len__(self) -> int:
+        return len(self._guests)
 
 
 class Roster:
@@ -279,10 +299,11 @@ class Roster:
         dirty, self._dirty = self._dirty, set()
         failed: Exception | None = None
         for key in dirty:
-            mine = {u: g.since for u, g in self.local.get(key, {}).items()}
+            local = self.local.get(key, {})
             try:
-                await self.store.write(key, mine)
-                count = len(self._merge(key, await self.store.read_others(key)))
+                await self.store.write(key, _Since(local))
+                others = await self.store.read_others(key)
+                count = len(local) + sum(1 for u in others if u not in local)
                 channel = wire.conversation_channel(*key)
                 await self.bus.publish(channel, guests_changed_payload(key, count))
             except Exception as exc:
