@@ -16,11 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from starlette.concurrency import run_in_threadpool
-
 from chinwag.domain.ratelimit import TokenBucket
 from chinwag.errors import ChinwagError, RateLimited
-from chinwag.realtime import protocol, routes
+from chinwag.realtime import offload, protocol, routes
 from chinwag.realtime.bus import Bus, RedisBus
 from chinwag.realtime.connection import AsgiWriter, Connection, Writer
 from chinwag.realtime.hub import Hub
@@ -131,7 +129,7 @@ class RealtimeNode:
     async def _catch_up(
         self, app_id: str, conversation_id: str, after: int
     ) -> tuple[list[Event], int] | None:
-        return await run_in_threadpool(
+        return await offload.call(
             sessions.changes_since, self.ctx, app_id, conversation_id, after
         )
 
@@ -145,7 +143,7 @@ class RealtimeNode:
         self, app_id: str, user_id: str, signature: str | None, token: str | None
     ) -> Session:
         """Who the socket is; raises :class:`ChinwagError` when it may not connect."""
-        session = await run_in_threadpool(
+        session = await offload.call(
             sessions.authenticate, self.ctx, app_id, user_id, signature, token
         )
         if len(self.hub.connections_of(app_id, user_id)) >= self.limits.max_connections_per_user:

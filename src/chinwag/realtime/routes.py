@@ -16,13 +16,12 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 from pydantic import Field, StringConstraints
-from starlette.concurrency import run_in_threadpool
 
 from chinwag.domain import limits as L
 from chinwag.domain.access import GuestAccess
 from chinwag.domain.moderation import RestrictionKind
 from chinwag.errors import ChinwagError, NotFound
-from chinwag.realtime import wire
+from chinwag.realtime import offload, wire
 from chinwag.realtime.connection import Connection
 from chinwag.realtime.hub import Hub
 from chinwag.schemas import (
@@ -89,7 +88,7 @@ class Call:
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """One service call off the loop, acting as the session's user (for the audit log)."""
         ctx = self.ctx.acting(f"user:{self.session.user_id}")
-        return await run_in_threadpool(fn, ctx, self.session, *args)
+        return await offload.call(fn, ctx, self.session, *args)
 
     async def queue(self, fn: Callable[..., None], *args: Any) -> Any:
         """A grouped write handed to the committers without a worker thread waiting on it:
