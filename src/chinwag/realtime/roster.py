@@ -203,6 +203,11 @@ class _Since(Mapping[str, int]):
         return len(self._guests)
 
 
+def _count(local: dict[str, _LocalGuest], others: dict[str, int]) -> int:
+    """Users watching here or on another node, each once (without copying this node's)."""
+    return len(local) + sum(1 for u in others if u not in local)
+
+
 class Roster:
     """This node's guests, fed by the hub, flushed to the store and announced on the bus."""
 
@@ -273,7 +278,7 @@ class Roster:
 
     async def count(self, app_id: str, conversation_id: str) -> int:
         key = (app_id, conversation_id)
-        return len(self._merge(key, await self.store.read_others(key)))
+        return _count(self.local.get(key, {}), await self.store.read_others(key))
 
     def _merge(self, key: Key, others: dict[str, int]) -> dict[str, int]:
         for user_id, guest in self.local.get(key, {}).items():
@@ -302,8 +307,7 @@ class Roster:
             local = self.local.get(key, {})
             try:
                 await self.store.write(key, _Since(local))
-                others = await self.store.read_others(key)
-                count = len(local) + sum(1 for u in others if u not in local)
+                count = _count(local, await self.store.read_others(key))
                 channel = wire.conversation_channel(*key)
                 await self.bus.publish(channel, guests_changed_payload(key, count))
             except Exception as exc:
