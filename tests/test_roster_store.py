@@ -5,12 +5,27 @@ drops out of every roster and its entries are pruned."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
 from chinwag.realtime.roster import RedisRosterStore
 from tests.test_realtime_nodes import REDIS_URL
+
+
+@contextlib.asynccontextmanager
+async def two_nodes(prefix: str) -> AsyncIterator[tuple[RedisRosterStore, RedisRosterStore]]:
+    """Two nodes' stores on one Redis, under a prefix of the test's own; closed at the end."""
+    a, b = RedisRosterStore(REDIS_URL, prefix), RedisRosterStore(REDIS_URL, prefix)
+    await a.start()
+    await b.start()
+    try:
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
 
 
 def test_nodes_share_guests_and_dead_nodes_drop_out() -> None:
@@ -19,11 +34,8 @@ def test_nodes_share_guests_and_dead_nodes_drop_out() -> None:
     key = ("app", "hall")
 
     async def scenario() -> None:
-        a, b = RedisRosterStore(REDIS_URL, prefix), RedisRosterStore(REDIS_URL, prefix)
-        await a.start()
-        await b.start()
         client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-        try:
+        async with two_nodes(prefix) as (a, b):
             await a.write(key, {"ann": 10, "bob": 20})
             await b.write(key, {"bob": 15, "cy": 30})
             assert await b.read_others(key) == {"ann": 10, "bob": 20}
@@ -39,9 +51,7 @@ def test_nodes_share_guests_and_dead_nodes_drop_out() -> None:
             await b.close()
             assert await client.exists(f"{prefix}roster:app:hall") == 0
             assert await client.exists(f"{prefix}roster-node:{b.node_id}") == 0
-        finally:
-            await a.close()
-            await client.aclose()
+        await client.aclose()
 
     asyncio.run(scenario())
 
@@ -55,10 +65,7 @@ def test_a_guest_who_joins_while_redis_answers_is_written_on_the_next_flush() ->
     key = ("app", "hall")
 
     async def scenario() -> None:
-        a, b = RedisRosterStore(REDIS_URL, prefix), RedisRosterStore(REDIS_URL, prefix)
-        await a.start()
-        await b.start()
-        try:
+        async with two_nodes(prefix) as (a, b):
             live = {"ann": 10}
             writing = asyncio.create_task(a.write(key, live))
             await asyncio.sleep(0)  # the write has started and waits for Redis
@@ -67,8 +74,5 @@ def test_a_guest_who_joins_while_redis_answers_is_written_on_the_next_flush() ->
             assert await b.read_others(key) == {"ann": 10}
             await a.write(key, live)
             assert await b.read_others(key) == {"ann": 10, "dan": 40}
-        finally:
-            await a.close()
-            await b.close()
 
     asyncio.run(scenario())

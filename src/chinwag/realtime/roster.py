@@ -162,17 +162,20 @@ class RedisRosterStore:
         return out
 
     async def close(self) -> None:
+        """Remove this node's traces and disconnect; closing again does nothing."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
+            self._heartbeat = None
         if self._client is None:
             return
         with contextlib.suppress(Exception):  # leave no trace; the expiry covers a failure
             for key in list(self._written):
                 await self.write(key, {})
             await self._client.delete(self._node_key(self.node_id))
-        await self._client.aclose()
+        client, self._client = self._client, None
+        await client.aclose()
 
 
 def guests_changed_payload(key: Key, count: int) -> str:
