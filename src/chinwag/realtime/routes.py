@@ -85,10 +85,14 @@ class Call:
     def body(self, schema: Any) -> Any:
         return parse(schema, {} if self.data is None else self.data)
 
+    @property
+    def acting(self) -> Context:
+        """The context acting as the session's user (for the audit log)."""
+        return self.ctx.acting(f"user:{self.session.user_id}")
+
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """One service call off the loop, acting as the session's user (for the audit log)."""
-        ctx = self.ctx.acting(f"user:{self.session.user_id}")
-        return await offload.call(fn, ctx, self.session, *args)
+        """One service call off the loop, acting as the session's user."""
+        return await offload.call(fn, self.acting, self.session, *args)
 
     async def queue(self, fn: Callable[..., None], *args: Any) -> Any:
         """A grouped write handed to the committers without a worker thread waiting on it:
@@ -108,7 +112,7 @@ class Call:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
                 loop.call_soon_threadsafe(settle, result, error)
 
-        fn(self.ctx.acting(f"user:{self.session.user_id}"), self.session, *args, then)
+        fn(self.acting, self.session, *args, then)
         return await done
 
 
