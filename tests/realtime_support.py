@@ -9,9 +9,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import uvicorn
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -194,3 +196,26 @@ def stalled_session(base: str, app_id: str, user_id: str, first: str) -> socket.
     assert len(payload) < 126
     sock.sendall(bytes([0x81, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
     return sock
+
+
+@dataclass
+class Node:
+    """A live server seen from one app: REST with its secret key, and realtime sessions."""
+
+    ws: str
+    http: httpx.Client
+    app_id: str
+    secret: str
+
+    def rest(self, method: str, path: str, body: Any = None) -> Any:
+        r = self.http.request(
+            method,
+            f"/v1/{self.app_id}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {self.secret}"},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def client(self, user_id: str, **query: str) -> Client:
+        return Client.open(self.ws, self.app_id, user_id, **query)

@@ -35,7 +35,10 @@ def test_a_moderator_mutes_and_bans_a_guest_from_the_sdk(
     )
     chinwag.user(plain, "Pat")
     chinwag.user(troll, "Trev")
-    chinwag.conversation(conversation, [mod, plain], subject="Town hall")
+    chinwag.user(f"sam-{suffix}", "Sam")
+    # Three participants: open to guests by default (a two-person chat would not be), and the
+    # policy is left to the browser (one the backend set would stay as it is).
+    chinwag.conversation(conversation, [mod, plain, f"sam-{suffix}"], subject="Town hall")
     chinwag.settings(moderatorRoles=["moderator"])
     try:
         guest = open_tab(

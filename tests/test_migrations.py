@@ -48,3 +48,42 @@ def test_upgrade_from_first_version_keeps_data(raw_db, monkeypatch):
 def test_migration_numbers_are_increasing():
     numbers = [n for n, _, _ in migrations.MIGRATIONS]
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers) and numbers[0] == 1
+
+
+def test_upgrade_to_5_closes_two_person_chats_and_counts_old_memberships_as_the_backends(
+    raw_db, monkeypatch
+):
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
+    assert migrations.migrate(raw_db) == 4
+    monkeypatch.undo()
+    with raw_db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO apps (id, name, settings, created_at) VALUES ('a', 'a', '{}', 0)"
+        )
+        for cid, policy, members in (
+            ("pair", "ReadWrite", ["u1", "u2"]),
+            ("group", "ReadWrite", ["u1", "u2", "u3"]),
+            ("pair-read", "Read", ["u1", "u2"]),
+        ):
+            tx.execute(
+                "INSERT INTO conversations (app_id, id, custom, guest_access, seq, created_at) "
+                "VALUES ('a', ?, '{}', ?, 0, 0)",
+                (cid, policy),
+            )
+            for uid in members:
+                tx.execute(
+                    "INSERT INTO participants (app_id, conversation_id, user_id, access, notify, "
+                    "member, read_position, joined_at, seq) "
+                    "VALUES ('a', ?, ?, 'ReadWrite', 'true', 1, 0, 0, 0)",
+                    (cid, uid),
+                )
+    assert migrations.migrate(raw_db) == migrations.LATEST
+    with raw_db.read() as tx:
+        rows = tx.all("SELECT id, guest_access, guest_access_set_by FROM conversations ORDER BY id")
+        setters = tx.all("SELECT DISTINCT access_set_by, notify_set_by FROM participants")
+    assert [(r["id"], r["guest_access"], r["guest_access_set_by"]) for r in rows] == [
+        ("group", "ReadWrite", None),
+        ("pair", "None", None),
+        ("pair-read", "Read", "backend"),
+    ]
+    assert [(r["access_set_by"], r["notify_set_by"]) for r in setters] == [("backend", "backend")]

@@ -8,7 +8,7 @@ from chinwag.realtime import protocol, routes, wire
 from chinwag.services.events import EVENT_TYPES
 
 TEXT = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text()
-NOT_PUSHED = {"settings.updated", *wire.NOT_FOR_SESSIONS}
+NOT_PUSHED = {"settings.updated", *wire.NOT_FOR_SESSIONS, *wire.FOR_HUBS_ONLY}
 REALTIME_ONLY = {"resync", "subscription.ended"}
 
 

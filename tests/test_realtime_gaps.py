@@ -33,7 +33,10 @@ def setup(ctx: Context, app_keys: apps.AppWithKeys) -> Iterator[tuple[str, str, 
     app_id = app_keys.app.id
     for uid in ("alice", "bob", "sup"):
         users.put_user(ctx, app_id, uid, UserPut(name=uid))
-    conversations.put_conversation(ctx, app_id, "c", ConversationPut(participants=["alice", "bob"]))
+    # Two participants: a one-on-one, so guests need the policy set explicitly.
+    conversations.put_conversation(
+        ctx, app_id, "c", ConversationPut(participants=["alice", "bob"], guestAccess="ReadWrite")
+    )
     app = create_app(ctx)
     node: RealtimeNode = app.app.state.realtime
     with live_server(app) as base:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -14,28 +13,7 @@ import pytest
 from chinwag.services import apps
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
-from tests.realtime_support import TRANSPORTS, Client, live_server
-
-
-@dataclass
-class Node:
-    ws: str
-    http: httpx.Client
-    app_id: str
-    secret: str
-
-    def rest(self, method: str, path: str, body: Any = None) -> Any:
-        r = self.http.request(
-            method,
-            f"/v1/{self.app_id}{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {self.secret}"},
-        )
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def client(self, user_id: str, **query: str) -> Client:
-        return Client.open(self.ws, self.app_id, user_id, **query)
+from tests.realtime_support import TRANSPORTS, Node, live_server
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -163,7 +141,9 @@ def test_browser_sync_settings_and_guest_policy(node: Node) -> None:
         alice.ok("PUT", "conversations/new/participants/alice", {})
         alice.ok("PUT", "conversations/new/participants/dave", {"access": "Read"})
         alice.ok("PATCH", "conversations/new/participants/dave", {"access": "ReadWrite"})
-        alice.ok("DELETE", "conversations/new/participants/dave")
+        # Removing someone else is for the backend and moderators (docs/security.md).
+        status, body = alice.request("DELETE", "conversations/new/participants/dave")
+        assert (status, body["errorCode"]) == (403, "UNAUTHORIZED_TO_EDIT_PARTICIPANT")
 
         node.rest("PATCH", "/settings", {"allowConversationSyncViaBrowser": False})
         status, body = alice.request("PUT", "conversations/other", {"subject": "x"})

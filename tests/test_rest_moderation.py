@@ -17,7 +17,9 @@ from chinwag.storage import participants as part_store
 @pytest.fixture
 def room(api):
     api.ok(api.put("/users", {u: {"name": u.title()} for u in ["alice", "bob", "visitor"]}))
-    api.ok(api.put("/conversations/room", {"participants": ["alice", "bob"], "subject": "Room"}))
+    # Two participants make a one-on-one, closed to guests unless the policy is set explicitly.
+    body = {"participants": ["alice", "bob"], "subject": "Room", "guestAccess": "ReadWrite"}
+    api.ok(api.put("/conversations/room", body))
     return api
 
 

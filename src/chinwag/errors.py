@@ -34,6 +34,31 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "SYNC_NOT_ALLOWED": (403, "The app disallows this synchronization via the browser."),
     "GUEST_ACCESS_NOT_ALLOWED": (403, "Guest access is off for this app or conversation."),
     "NOT_A_MODERATOR": (403, "The session's user may not moderate this conversation's guests."),
+    "CANNOT_RAISE_OWN_RIGHTS": (
+        403,
+        "A browser session tried to raise its own access, or rejoin after a removal or None.",
+    ),
+    "DECIDED_BY_BACKEND": (
+        403,
+        "The backend, the dashboard or a moderator set this; a browser session cannot undo it.",
+    ),
+    "NOT_ADMITTED": (
+        403,
+        "A browser session tried to join a conversation nobody added it to (or a one-on-one of "
+        "two other users).",
+    ),
+    "UNAUTHORIZED_TO_EDIT_PARTICIPANT": (
+        403,
+        "Only ReadWrite participants change others' memberships, and only moderators remove.",
+    ),
+    "UNAUTHORIZED_TO_EDIT": (
+        403,
+        "Only ReadWrite participants change a conversation's attributes from the browser.",
+    ),
+    "USER_RESTRICTED": (
+        403,
+        "The user is banned or muted as a guest here, so the browser cannot add them.",
+    ),
     "GUEST_BANNED": (403, "The user is banned from watching this conversation as a guest."),
     "INVITE_INVALID": (403, "The invite link is forged, revoked, or for another conversation."),
     "INVITE_EXPIRED": (403, "The invite link has expired."),

@@ -117,6 +117,16 @@ def read_invite(
     return claims
 
 
+def invite_id_of(token: str) -> str | None:
+    """The invite id a token names, unverified (for a token :func:`read_invite` accepted
+    earlier); None if it names none."""
+    try:
+        body = json.loads(_unb64(token.partition(".")[0]))
+        return str(body["i"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def invited_policy(policy: GuestAccess, invite: InviteClaims | None) -> GuestAccess:
     """An invite opens a conversation to guests at the invite's access, whatever its policy."""
     if invite is None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from chinwag.domain import access as rules
 from chinwag.domain.access import GuestAccess
+from chinwag.domain.moderation import invite_id_of
 from chinwag.domain.settings import AppSettings
 from chinwag.errors import ERROR_CODES, ChinwagError
 from chinwag.realtime import protocol, wire
@@ -230,6 +231,9 @@ class Hub:
                 self._to_room(room, header, text)
 
     def _to_room(self, room: Room, header: Header, text: str) -> None:
+        if header.type in wire.FOR_HUBS_ONLY:
+            self._invite_revoked(room, header)
+            return
         if header.position is not None and room.held is not None:
             room.held.append((header, text))
             return
@@ -293,6 +297,15 @@ class Hub:
         w.kind, w.live = view.kind, view.live
         if self.roster is not None:
             self.roster.leave(w)  # a guest made a participant leaves the roster
+
+    def _invite_revoked(self, room: Room, header: Header) -> None:
+        """Unlink the guests the revoked invite admitted (on this node; every node does)."""
+        if header.invite is None:
+            return
+        for w in list(room.watches.values()):
+            token = w.guest.invite if w.guest is not None else None
+            if w.kind == "guest" and token is not None and invite_id_of(token) == header.invite:
+                self._end(w, ChinwagError("the invite link was revoked", code="INVITE_INVALID"))
 
     def _recheck_guest(self, w: Watch) -> None:
         assert w.guest_access is not None

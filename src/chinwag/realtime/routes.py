@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from pydantic import Field, StringConstraints
 
+from chinwag import ids
 from chinwag.domain import limits as L
 from chinwag.domain.access import GuestAccess
 from chinwag.domain.moderation import RestrictionKind
@@ -38,7 +39,7 @@ from chinwag.schemas import (
     parse,
 )
 from chinwag.serialize import invite_json
-from chinwag.services import browser, moderators, roster, sessions
+from chinwag.services import browser, moderators, roster, sessions, sync
 from chinwag.services.context import Context
 
 
@@ -131,6 +132,11 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     return register
 
 
+#: Path parameters that name an integrator's id: they obey the REST id rules (ids.check_id), so
+#: a socket never creates a user or conversation the backend could not read or delete.
+_ID_PARAMS = {"userId": "user id", "conversationId": "conversation id"}
+
+
 def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:
     known_path = False
     for m, _, regex, fn in _ROUTES:
@@ -138,7 +144,11 @@ def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:
         if match:
             known_path = True
             if m == method:
-                return fn, {k: unquote(v) for k, v in match.groupdict().items()}
+                params = {k: unquote(v) for k, v in match.groupdict().items()}
+                for key, what in _ID_PARAMS.items():
+                    if key in params:
+                        ids.check_id(params[key], what)
+                return fn, params
     what = f"no {method} on this path" if known_path else "no such path"
     raise NotFound(f"{what}: {path[:200]}")
 
@@ -163,7 +173,7 @@ async def get_me(call: Call) -> Result:
 
 @route("PUT", "me")
 async def put_me(call: Call) -> Result:
-    return await call.run(browser.sync_user, call.session.user_id, call.body(UserPut)), None
+    return await call.run(sync.sync_user, call.session.user_id, call.body(UserPut)), None
 
 
 @route("GET", "users/{userId}")
@@ -173,7 +183,7 @@ async def get_user(call: Call) -> Result:
 
 @route("PUT", "users/{userId}")
 async def put_user(call: Call) -> Result:
-    return await call.run(browser.sync_user, call.params["userId"], call.body(UserPut)), None
+    return await call.run(sync.sync_user, call.params["userId"], call.body(UserPut)), None
 
 
 # -- the session's conversations --------------------------------------------------------------
@@ -271,28 +281,28 @@ async def typing(call: Call) -> Result:
 @route("PUT", "conversations/{conversationId}")
 async def put_conversation(call: Call) -> Result:
     body = call.body(ConversationPut)
-    return await call.run(browser.put_conversation, call.params["conversationId"], body), None
+    return await call.run(sync.put_conversation, call.params["conversationId"], body), None
 
 
 @route("PUT", "conversations/{conversationId}/participants/{userId}")
 async def put_participant(call: Call) -> Result:
     p = call.params
     body = call.body(ParticipantPut)
-    return await call.run(browser.put_participant, p["conversationId"], p["userId"], body), None
+    return await call.run(sync.put_participant, p["conversationId"], p["userId"], body), None
 
 
 @route("PATCH", "conversations/{conversationId}/participants/{userId}")
 async def patch_participant(call: Call) -> Result:
     p = call.params
     body = call.body(ParticipantPatch)
-    return await call.run(browser.patch_participant, p["conversationId"], p["userId"], body), None
+    return await call.run(sync.patch_participant, p["conversationId"], p["userId"], body), None
 
 
 @route("DELETE", "conversations/{conversationId}/participants/{userId}")
 async def delete_participant(call: Call) -> Result:
     p = call.params
     call.body(Empty)
-    return await call.run(browser.delete_participant, p["conversationId"], p["userId"]), None
+    return await call.run(sync.delete_participant, p["conversationId"], p["userId"]), None
 
 
 @route("PATCH", "conversations/{conversationId}/messages/{messageId}")

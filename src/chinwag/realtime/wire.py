@@ -27,8 +27,18 @@ MEMBERSHIP_EVENTS = frozenset(
 #: Events sessions never receive: audit-only facts (an unannounced supervisor view must stay
 #: unseen; invite ids are the integrator's business), and user records.
 NOT_FOR_SESSIONS = frozenset(
-    {"supervisor.viewed", "invite.created", "invite.revoked", "user.created", "user.updated"}
+    {
+        "supervisor.viewed",
+        "invite.created",
+        "user.created",
+        "user.updated",
+        "user.contact_changed",
+    }
 )
+
+#: Events that travel to the nodes but reach no client: the hub acts on them (a revoked
+#: invite unlinks the guests it admitted), and the invite's id stays the integrator's business.
+FOR_HUBS_ONLY = frozenset({"invite.revoked"})
 
 
 def conversation_channel(app_id: str, conversation_id: str) -> str:
@@ -60,6 +70,7 @@ class Header:
     users: tuple[str, ...]
     membership: Membership | None  # for participant events: the affected user's new membership
     guest_access: GuestAccess | None  # for conversation.updated: the new guest policy
+    invite: str | None = None  # for invite.revoked: the invite's id
 
 
 def _header(event: Event) -> dict[str, Any]:
@@ -72,6 +83,8 @@ def _header(event: Event) -> dict[str, Any]:
     conversation = event.data.get("conversation")
     if event.type == "conversation.updated" and isinstance(conversation, dict):
         head["g"] = conversation.get("guestAccess")
+    if event.type in FOR_HUBS_ONLY:
+        head["i"] = event.data.get("inviteId")
     return head
 
 
@@ -81,7 +94,8 @@ def envelopes(event: Event) -> list[tuple[str, str]]:
         return []
     if event.conversation_id is None and event.type != "settings.updated":
         return []
-    payload = _dumps(_header(event)) + "\n" + _dumps(client_event(event))
+    text = "{}" if event.type in FOR_HUBS_ONLY else _dumps(client_event(event))
+    payload = _dumps(_header(event)) + "\n" + text
     if event.conversation_id is None:
         return [(app_channel(event.app_id), payload)]
     out = [(conversation_channel(event.app_id, event.conversation_id), payload)]
@@ -109,6 +123,7 @@ def read_header(line: str) -> Header:
         users=tuple(head.get("u", ())),
         membership=membership,
         guest_access=GuestAccess(g) if g else None,
+        invite=head.get("i"),
     )
 
 

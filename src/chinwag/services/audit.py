@@ -31,6 +31,7 @@ AUDITED = {
     "invite.created": "invite.created",
     "invite.revoked": "invite.revoked",
     "supervisor.viewed": "supervisor.viewed",
+    "user.contact_changed": "user.contact_changed",
 }
 
 

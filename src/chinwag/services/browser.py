@@ -1,5 +1,6 @@
-"""What a browser session may do: each use case checks the app's browser-sync settings and the
-session user's view, then calls the same service as REST.
+"""What a browser session may read and write in conversations: each use case checks the session
+user's view, then calls the same service as REST. (Changing users, conversations and memberships
+from the browser is :mod:`services.sync`, under domain/permissions.py.)
 
 The session's own user is always the actor: a browser can only write as itself.
 """
@@ -15,20 +16,16 @@ from chinwag.domain import access as rules
 from chinwag.domain import limits as L
 from chinwag.errors import NotFound
 from chinwag.schemas import (
-    ConversationPut,
     Custom,
     IdempotencyKey,
     MessageEdit,
-    ParticipantPatch,
-    ParticipantPut,
     Short,
     Strict,
     UserMessageIn,
-    UserPut,
     parse,
 )
 from chinwag.serialize import user_json
-from chinwag.services import conversations, inbox, messages, participants, users
+from chinwag.services import horizons, inbox, messages, users
 from chinwag.services.context import Context, Unit
 from chinwag.services.events import Event
 from chinwag.services.group_commit import Done
@@ -39,6 +36,7 @@ from chinwag.services.sessions import (
     load_conversation,
     view_in,
     view_of,
+    viewer_in,
 )
 from chinwag.storage import users as user_store
 
@@ -52,15 +50,6 @@ class BrowserMessage(Strict):
     idempotencyKey: IdempotencyKey | None = None
 
 
-def _settings_check(ctx: Context, session: Session, conversation_sync: bool) -> None:
-    with ctx.read() as tx:
-        settings = load_app(tx, session.app_id).settings
-    if conversation_sync:
-        rules.check_browser_sync(settings.allowConversationSyncViaBrowser, "conversation")
-    else:
-        rules.check_browser_sync(settings.allowUserSyncViaBrowser, "user")
-
-
 def get_user(ctx: Context, session: Session, user_id: str) -> dict[str, Any]:
     """A user's public fields (contact details only for the session's own user)."""
     data = user_json(users.get_user(ctx, session.app_id, user_id))
@@ -70,50 +59,15 @@ def get_user(ctx: Context, session: Session, user_id: str) -> dict[str, Any]:
     return data
 
 
-def sync_user(ctx: Context, session: Session, user_id: str, body: UserPut) -> dict[str, Any]:
-    """Create or merge a user (the session's own, or another to add as a participant), if the
-    app allows user sync via the browser."""
-    _settings_check(ctx, session, conversation_sync=False)
-    users.put_user(ctx, session.app_id, user_id, body)
-    return get_user(ctx, session, user_id)
-
-
-def put_conversation(
-    ctx: Context, session: Session, conversation_id: str, body: ConversationPut
-) -> dict[str, Any]:
-    _settings_check(ctx, session, conversation_sync=True)
-    created = conversations.put_conversation(ctx, session.app_id, conversation_id, body)
-    return {"created": created}
-
-
 def get_conversation(ctx: Context, session: Session, conversation_id: str) -> dict[str, Any]:
-    """The conversation, for someone who may read it (a participant or a former one)."""
-    rules.check_can_read(view_of(ctx, session, conversation_id, None))
-    return conversations.get_conversation(ctx, session.app_id, conversation_id)
-
-
-def put_participant(
-    ctx: Context, session: Session, conversation_id: str, user_id: str, body: ParticipantPut
-) -> dict[str, Any]:
-    _settings_check(ctx, session, conversation_sync=True)
-    participants.put_participant(ctx, session.app_id, conversation_id, user_id, body)
-    return {}
-
-
-def patch_participant(
-    ctx: Context, session: Session, conversation_id: str, user_id: str, body: ParticipantPatch
-) -> dict[str, Any]:
-    _settings_check(ctx, session, conversation_sync=True)
-    participants.patch_participant(ctx, session.app_id, conversation_id, user_id, body)
-    return {}
-
-
-def delete_participant(
-    ctx: Context, session: Session, conversation_id: str, user_id: str
-) -> dict[str, Any]:
-    _settings_check(ctx, session, conversation_sync=True)
-    participants.delete_participant(ctx, session.app_id, conversation_id, user_id)
-    return {}
+    """The conversation, for someone who may read it: a participant, or a former one, who sees
+    it as it was at their horizon (services/horizons.py)."""
+    with ctx.read() as tx:
+        app = load_app(tx, session.app_id)
+        conv = load_conversation(tx, session.app_id, conversation_id)
+        view, me = viewer_in(tx, app, conv, session.user_id, None, ctx.clock.now_ms())
+        rules.check_can_read(view)
+        return horizons.conversation_at(tx, app.id, conv, me, rules.read_upto(view, conv.seq))
 
 
 def my_conversations(
@@ -140,7 +94,13 @@ def history(
 ) -> list[dict[str, Any]]:
     view = view_of(ctx, session, conversation_id, guest)
     return messages.history(
-        ctx, session.app_id, conversation_id, min(limit, L.MAX_PAGE), before, view=view
+        ctx,
+        session.app_id,
+        conversation_id,
+        min(limit, L.MAX_PAGE),
+        before,
+        view=view,
+        viewer=session.user_id,
     )
 
 

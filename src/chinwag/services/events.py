@@ -23,6 +23,7 @@ EVENT_TYPES = (
     "typing.changed",
     "user.created",
     "user.updated",
+    "user.contact_changed",
     "settings.updated",
     "conversation.guest_access_changed",
     "guest.kicked",

@@ -6,7 +6,7 @@ from typing import Any
 
 from chinwag.domain import access as rules
 from chinwag.errors import NotFound
-from chinwag.serialize import conversation_json
+from chinwag.services import horizons
 from chinwag.services.context import Context
 from chinwag.storage import inbox as store
 from chinwag.storage import messages as msg_store
@@ -51,7 +51,7 @@ def user_conversations(
             conv, me = row.conversation, row.participant
             unread = unread_counts[conv.id]
             last = last_messages.get(conv.id)
-            data = conversation_json(conv, participants_of[conv.id], last)
+            data = horizons.conversation_for(tx, app_id, conv, me, participants_of[conv.id], last)
             data.update(
                 {
                     "access": me.access.value if me.member else "None",

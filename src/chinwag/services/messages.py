@@ -11,6 +11,7 @@ from chinwag.domain.access import View
 from chinwag.errors import Conflict, Forbidden, NotFound
 from chinwag.schemas import MessageEdit, SystemMessageIn, UserMessageIn
 from chinwag.serialize import message_json, read_by
+from chinwag.services import horizons
 from chinwag.services.context import Context, Unit
 from chinwag.services.events import Event
 from chinwag.services.participants import load_conversation
@@ -138,9 +139,11 @@ def history(
     limit: int,
     starting_after: str | None,
     view: View | None = None,
+    viewer: str | None = None,
 ) -> list[dict[str, Any]]:
     """A page of messages, newest first, older than ``starting_after``; limited to what
-    ``view`` may see (``None``: the backend, which sees everything)."""
+    ``view`` may see (``None``: the backend, which sees everything). A former participant
+    (``viewer`` with a horizon) sees each message, and who had read it, as at the horizon."""
     if view is not None:
         rules.check_can_read(view)
     upto = view.horizon if view is not None else None
@@ -166,6 +169,12 @@ def history(
                 )
             return []
         participants = part_store.list_participants(tx, app_id, conversation_id)
+        if upto is not None and viewer is not None:
+            me = part_store.get_participant(tx, app_id, conversation_id, viewer)
+            conv = conv_store.get_conversation(tx, app_id, conversation_id)
+            assert conv is not None
+            participants = horizons.frozen(conv, me, participants)[1]
+            rows = horizons.messages_seen(tx, app_id, conversation_id, rows, upto)
     return [message_json(m, read_by(m, participants)) for m in rows]
 
 

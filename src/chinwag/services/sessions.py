@@ -21,17 +21,16 @@ from chinwag.domain import access as rules
 from chinwag.domain.access import GuestAccess, View
 from chinwag.domain.settings import AppSettings
 from chinwag.errors import NotFound, Unauthorized
-from chinwag.serialize import conversation_json, message_json, participant_detail_json
-from chinwag.services import moderation
+from chinwag.serialize import message_json, participant_detail_json
+from chinwag.services import horizons, moderation
 from chinwag.services.context import Context
 from chinwag.services.events import Event
 from chinwag.storage import apps as app_store
 from chinwag.storage import changes as change_store
 from chinwag.storage import conversations as conv_store
-from chinwag.storage import messages as msg_store
 from chinwag.storage import participants as part_store
 from chinwag.storage.db import Tx
-from chinwag.storage.records import App, Conversation
+from chinwag.storage.records import App, Conversation, Participant
 
 #: A resume that would replay more changed messages than this answers ``complete: false``
 #: instead: the client reloads the conversation's history.
@@ -127,11 +126,20 @@ def view_in(
 ) -> View:
     """The user's view of the conversation, through the one access check (for guests, the one
     guest admission check: browser-sync settings, guest policy or invite, bans and mutes)."""
+    return viewer_in(tx, app, conv, user_id, guest, now)[0]
+
+
+def viewer_in(
+    tx: Tx, app: App, conv: Conversation, user_id: str, guest: GuestPass | None, now: int
+) -> tuple[View, Participant | None]:
+    """:func:`view_in`, and the user's membership row (which keeps a former member's frozen
+    view, services/horizons.py)."""
     p = part_store.get_participant(tx, app.id, conv.id, user_id)
     membership = p.membership if p else None
     if guest is not None:
-        return moderation.guest_admission(tx, app, conv, user_id, membership, now, guest.invite)
-    return rules.participant_view(membership)
+        view = moderation.guest_admission(tx, app, conv, user_id, membership, now, guest.invite)
+        return view, (p if view.kind != "guest" else None)
+    return rules.participant_view(membership), p
 
 
 def view_of(ctx: Context, session: Session, conversation_id: str, guest: GuestPass | None) -> View:
@@ -183,16 +191,14 @@ def select(
     with ctx.read() as tx:
         app = load_app(tx, session.app_id)
         conv = load_conversation(tx, session.app_id, conversation_id)
-        view = view_in(tx, app, conv, session.user_id, guest, ctx.clock.now_ms())
+        view, me = viewer_in(tx, app, conv, session.user_id, guest, ctx.clock.now_ms())
         rules.check_can_read(view)
-        participants = part_store.list_participants(tx, app.id, conv.id)
         upto = rules.read_upto(view, conv.seq)
-        last = msg_store.last_messages(tx, app.id, [(conv.id, upto)]).get(conv.id)
-        data = conversation_json(conv, participants, last)
+        data = horizons.conversation_at(tx, app.id, conv, me, upto)
         events: list[Event] | None = None
         complete = True
         if after is not None and after < upto:
-            found = _changes(tx, app.id, conv, max(after, 0), upto)
+            found = _changes(tx, app.id, conv, max(after, 0), upto, me)
             if found is None:
                 complete = False
             else:
@@ -215,16 +221,29 @@ def changes_since(
         return found, conv.seq
 
 
-def _changes(tx: Tx, app_id: str, conv: Conversation, after: int, upto: int) -> list[Event] | None:
+def _changes(
+    tx: Tx,
+    app_id: str,
+    conv: Conversation,
+    after: int,
+    upto: int,
+    me: Participant | None = None,
+) -> list[Event] | None:
+    """The events of every change in ``(after, upto]``, as ``me`` may see them (a former
+    participant: each message and the conversation as they were at the horizon ``upto``)."""
     rows = change_store.messages_changed(tx, app_id, conv.id, after, MAX_CATCH_UP + 1)
     if len(rows) > MAX_CATCH_UP:
         return None
+    frozen = me is not None and me.horizon is not None
+    if frozen:
+        rows = horizons.messages_seen(tx, app_id, conv.id, rows, upto)
     out: list[tuple[int, Event]] = []
     covered: set[int] = set()
     for m in rows:
-        if m.position > upto:
+        if m.position > upto or (frozen and after >= m.seq):
             continue
-        covered.add(m.seq)
+        if m.seq <= upto:
+            covered.add(m.seq)  # (a message deleted after a horizon is gone for everyone)
         if m.deleted_at is not None:
             if m.position <= after:
                 data: dict[str, Any] = {
@@ -245,9 +264,8 @@ def _changes(tx: Tx, app_id: str, conv: Conversation, after: int, upto: int) -> 
         out.append((p.seq, Event(kind, app_id, data, conv.id, p.seq, (p.user_id,))))
     out.sort(key=lambda pair: pair[0])
     if len(covered) < upto - after:
-        # Some positions were attribute changes, which keep no row: send the current state.
-        participants = part_store.list_participants(tx, app_id, conv.id)
-        last = msg_store.last_messages(tx, app_id, [(conv.id, upto)]).get(conv.id)
-        data = {"conversation": conversation_json(conv, participants, last)}
+        # Some positions were attribute changes, which keep no row: send the state as ``me``
+        # may see it.
+        data = {"conversation": horizons.conversation_at(tx, app_id, conv, me, upto)}
         out.append((upto, Event("conversation.updated", app_id, data, conv.id, upto)))
     return [e for _, e in out]

@@ -26,7 +26,8 @@ def _fields(body: UserPut) -> dict[str, Any]:
     return given
 
 
-def _put(unit: Unit, app_id: str, user_id: str, body: UserPut) -> User:
+def put_in(unit: Unit, app_id: str, user_id: str, body: UserPut) -> User:
+    """Create or merge one user in the caller's unit."""
     fields = _fields(body)
     existing = store.get_user(unit.tx, app_id, user_id)
     if existing is None:
@@ -55,7 +56,7 @@ def _put(unit: Unit, app_id: str, user_id: str, body: UserPut) -> User:
 
 def put_user(ctx: Context, app_id: str, user_id: str, body: UserPut) -> User:
     with ctx.write() as unit:
-        return _put(unit, app_id, user_id, body)
+        return put_in(unit, app_id, user_id, body)
 
 
 def put_users(ctx: Context, app_id: str, bodies: dict[str, UserPut]) -> list[User]:
@@ -65,7 +66,7 @@ def put_users(ctx: Context, app_id: str, bodies: dict[str, UserPut]) -> list[Use
         users = []
         for user_id, body in bodies.items():
             try:
-                users.append(_put(unit, app_id, user_id, body))
+                users.append(put_in(unit, app_id, user_id, body))
             except InvalidRequest as exc:
                 reasons += [f"{user_id}: {r}" for r in exc.reasons]
         if reasons:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chinwag.domain.access import Access, Membership
+from chinwag.domain.access import Access, GuestAccess, Membership
+from chinwag.domain.permissions import Authority
 from chinwag.storage.db import Tx
 from chinwag.storage.records import Conversation, dumps
 
@@ -13,7 +14,6 @@ COLUMNS = {
     "photoUrl": "photo_url",
     "welcomeMessages": "welcome_messages",
     "custom": "custom",
-    "guestAccess": "guest_access",
 }
 _JSON = {"welcomeMessages", "custom"}
 
@@ -63,15 +63,26 @@ def list_conversations(tx: Tx, app_id: str, limit: int, after: str | None) -> li
 
 
 def insert_conversation(
-    tx: Tx, app_id: str, conversation_id: str, fields: dict[str, Any], now: int
+    tx: Tx, app_id: str, conversation_id: str, fields: dict[str, Any], now: int, created_by: str
 ) -> None:
     values = {COLUMNS[k]: (dumps(v) if k in _JSON else v) for k, v in fields.items()}
     values.setdefault("custom", "{}")
     values.setdefault("guest_access", "ReadWrite")
-    cols = ["app_id", "id", *values, "seq", "created_at"]
+    cols = ["app_id", "id", *values, "seq", "created_at", "created_by"]
     tx.execute(
         f"INSERT INTO conversations ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-        (app_id, conversation_id, *values.values(), 0, now),
+        (app_id, conversation_id, *values.values(), 0, now, created_by),
+    )
+
+
+def set_guest_policy(
+    tx: Tx, app_id: str, conversation_id: str, access: GuestAccess, set_by: Authority | None
+) -> None:
+    """The conversation's effective guest policy, and who set it (None: the default)."""
+    tx.execute(
+        "UPDATE conversations SET guest_access = ?, guest_access_set_by = ? "
+        "WHERE app_id = ? AND id = ?",
+        (access.value, None if set_by is None else set_by.stored(), app_id, conversation_id),
     )
 
 
@@ -108,6 +119,10 @@ def next_seq(tx: Tx, app_id: str, conversation_id: str, message_at: int | None =
 
 
 def delete_conversation(tx: Tx, app_id: str, conversation_id: str) -> bool:
+    tx.execute(
+        "DELETE FROM message_revisions WHERE app_id = ? AND conversation_id = ?",
+        (app_id, conversation_id),
+    )
     tx.execute(
         "DELETE FROM messages WHERE app_id = ? AND conversation_id = ?", (app_id, conversation_id)
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from chinwag.storage.db import Tx
-from chinwag.storage.records import Message, dumps
+from chinwag.storage.db import Row, Tx
+from chinwag.storage.records import Message, dumps, loads
 
 
 def insert_message(
@@ -168,6 +169,15 @@ def update_message(
     seq: int,
     now: int,
 ) -> None:
+    """Edit a message at position ``seq``, keeping the version it replaces (see
+    :func:`as_of`)."""
+    tx.execute(
+        "INSERT INTO message_revisions (app_id, conversation_id, message_id, replaced_at, "
+        "version_seq, text, custom, edited_at) "
+        "SELECT app_id, conversation_id, id, ?, seq, text, custom, edited_at "
+        "FROM messages WHERE app_id = ? AND conversation_id = ? AND id = ?",
+        (seq, app_id, conversation_id, message_id),
+    )
     sets = ["edited_at = ?", "seq = ?"]
     params: list[object] = [now, seq]
     if text is not None:
@@ -186,7 +196,13 @@ def update_message(
 def tombstone(
     tx: Tx, app_id: str, conversation_id: str, message_id: str, seq: int, now: int
 ) -> None:
-    """Delete a message's content but keep its row, so the order and resume stay intact."""
+    """Delete a message's content but keep its row, so the order and resume stay intact; its
+    earlier versions go too (a deleted message is gone for everyone)."""
+    tx.execute(
+        "DELETE FROM message_revisions WHERE app_id = ? AND conversation_id = ? "
+        "AND message_id = ?",
+        (app_id, conversation_id, message_id),
+    )
     tx.execute(
         "UPDATE messages SET deleted_at = ?, seq = ?, text = '', custom = '{}' "
         "WHERE app_id = ? AND conversation_id = ? AND id = ?",
@@ -227,3 +243,39 @@ def unread_counts(
     )
     counts.update({r["conversation_id"]: int(r["n"]) for r in rows})
     return counts
+
+
+def as_of(tx: Tx, app_id: str, conversation_id: str, messages: list[Message], upto: int) -> list[
+    Message
+]:
+    """``messages`` as they were at position ``upto`` (a horizon): a message edited later shows
+    the text and custom data it had then. Messages unchanged since cost nothing."""
+    later = [m for m in messages if m.seq > upto and m.deleted_at is None]
+    if not later:
+        return messages
+    found: dict[str, Row] = {}
+    for m in later:
+        row = tx.one(
+            "SELECT text, custom, edited_at, version_seq FROM message_revisions "
+            "WHERE app_id = ? AND conversation_id = ? AND message_id = ? AND replaced_at > ? "
+            "ORDER BY replaced_at LIMIT 1",
+            (app_id, conversation_id, m.id, upto),
+        )
+        if row is not None:
+            found[m.id] = row
+    out = []
+    for m in messages:
+        row = found.get(m.id)
+        if row is None:
+            out.append(m)
+            continue
+        out.append(
+            replace(
+                m,
+                text=row["text"],
+                custom=loads(row["custom"]) or {},
+                edited_at=row["edited_at"],
+                seq=int(row["version_seq"]),
+            )
+        )
+    return out

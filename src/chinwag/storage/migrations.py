@@ -211,6 +211,46 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 WHERE kind = 'notification' AND status = 'pending'""",
         ],
     ),
+    (
+        5,
+        "who set each membership field and guest policy; frozen views; message revisions",
+        [
+            # Who set a membership's access (and membership) and its notify last: "backend",
+            # "moderator" or "browser" (domain/permissions.py). Rows from before this migration
+            # count as the backend's, the safe reading of a decision nobody recorded.
+            "ALTER TABLE participants ADD COLUMN access_set_by TEXT NOT NULL DEFAULT 'backend'",
+            "ALTER TABLE participants ADD COLUMN notify_set_by TEXT NOT NULL DEFAULT 'backend'",
+            # JSON: the conversation as this user last saw it, written when access is withdrawn
+            # or the membership removed (services/horizons.py); NULL while the member is live.
+            "ALTER TABLE participants ADD COLUMN frozen TEXT",
+            # The actor that created the conversation ("backend", "user:<id>", "admin:<name>").
+            "ALTER TABLE conversations ADD COLUMN created_by TEXT",
+            # Who set guestAccess explicitly; NULL: never set, the default policy applies.
+            "ALTER TABLE conversations ADD COLUMN guest_access_set_by TEXT",
+            "UPDATE conversations SET guest_access_set_by = 'backend' "
+            "WHERE guest_access <> 'ReadWrite'",
+            # The default policy: a conversation of exactly two participants admits no guests.
+            "UPDATE conversations SET guest_access = 'None' WHERE guest_access_set_by IS NULL "
+            "AND (SELECT COUNT(*) FROM participants p WHERE p.app_id = conversations.app_id "
+            "AND p.conversation_id = conversations.id) = 2",
+            # A message's earlier versions: each edit keeps what it replaced, with the position
+            # of the edit (replaced_at) and of that version's own change (version_seq), so a
+            # former participant reads the text as it was at their horizon.
+            """CREATE TABLE message_revisions (
+                app_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                replaced_at BIGINT NOT NULL,
+                version_seq BIGINT NOT NULL,
+                text TEXT NOT NULL,
+                custom TEXT NOT NULL,
+                edited_at BIGINT,
+                PRIMARY KEY (app_id, conversation_id, message_id, replaced_at),
+                FOREIGN KEY (app_id, conversation_id)
+                    REFERENCES conversations(app_id, id) ON DELETE CASCADE
+            )""",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

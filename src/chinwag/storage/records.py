@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chinwag.domain.access import Access, GuestAccess, Membership
+from chinwag.domain.permissions import Authority
 from chinwag.domain.settings import AppSettings
 from chinwag.storage.db import Row
 
@@ -79,6 +80,11 @@ class Conversation:
     seq: int
     last_message_at: int | None
     created_at: int
+    #: The actor that created it ("backend", "user:<id>", "admin:<name>"); None before 2026-12.
+    created_by: str | None = None
+    #: Who set ``guest_access`` explicitly; None: never set, the default policy applies
+    #: (domain.permissions.default_guest_access).
+    guest_access_set_by: Authority | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Conversation:
@@ -92,6 +98,8 @@ class Conversation:
             seq=int(row["seq"]),
             last_message_at=row["last_message_at"],
             created_at=row["created_at"],
+            created_by=row["created_by"],
+            guest_access_set_by=Authority.of(row["guest_access_set_by"]),
         )
 
 
@@ -118,6 +126,12 @@ class Participant:
     read_position: int
     joined_at: int
     seq: int
+    #: Who set the access (and the membership itself) last, and who set notify last.
+    access_set_by: Authority = Authority.BACKEND
+    notify_set_by: Authority = Authority.BACKEND
+    #: The conversation as this user saw it when access was withdrawn or the membership
+    #: removed (services/horizons.py); None while live (and for rows frozen before 2026-12).
+    frozen: dict[str, Any] | None = None
 
     @property
     def membership(self) -> Membership:
@@ -135,6 +149,9 @@ class Participant:
             read_position=int(row["read_position"]),
             joined_at=row["joined_at"],
             seq=int(row["seq"]),
+            access_set_by=Authority.of(row["access_set_by"]) or Authority.BACKEND,
+            notify_set_by=Authority.of(row["notify_set_by"]) or Authority.BACKEND,
+            frozen=loads(row["frozen"]),
         )
 
 

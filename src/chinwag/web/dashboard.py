@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from chinwag.domain.access import GuestAccess
 from chinwag.errors import ChinwagError, RateLimited
 from chinwag.services import admin as admin_service
 from chinwag.services import apps, dashboard, moderation
@@ -31,18 +32,31 @@ PAGE = 50
 
 #: The user id the dashboard watches conversations as (a guest, never a participant).
 SUPERVISOR_ID = "chinwag-supervisor"
+#: How long the invite minted for one inspection page admits its supervisor.
+SUPERVISOR_INVITE_SECONDS = 3600
 
 #: Who the audit log names for the dashboard's actions (one admin password, one operator).
 ADMIN_ACTOR = "admin:operator"
 
 WARNINGS = {
-    "user": "Allowed: any visitor's browser can create users and change their name, email, phone, "
-    "photo and custom data, just by running code on your page.",
-    "conversation": "Allowed: any visitor's browser can create conversations, add participants, "
-    "change access and subjects. Together with user sync it also lets anyone who knows a "
-    "conversation id join it as a guest.",
+    "user": "Allowed: any visitor's browser can create users who do not exist yet, and change its "
+    "own user's name, email, phone, photo and custom data, just by running code on your page.",
+    "conversation": "Allowed: any visitor's browser can create conversations. Together with user "
+    "sync it also lets anyone who knows a conversation id join it as a guest (unless its guest "
+    "policy, or the default for a two-person chat, says no).",
     "identity": "Off: anyone can claim any user id from the browser and read and write as that "
     "user. Turn this on and sign each user id on your backend (signature or token).",
+}
+
+#: What each setting lets a browser do, one sentence each (docs/security.md has the table).
+RULES = {
+    "user": "With user sync allowed, a browser creates users who do not exist yet and updates "
+    "its own user, but never another user's record and never a role.",
+    "conversation": "With conversation sync allowed, a browser creates conversations, and its "
+    "ReadWrite participants add people and change their access; nobody raises their own rights, "
+    "removes others (moderators only) or undoes what you set here or over REST.",
+    "identity": "With identity verification on, a browser session proves which user it is and "
+    "can act only as that user.",
 }
 
 
@@ -214,6 +228,16 @@ async def inspection_page(
             moderation.record_inspection, ctx, app.app.id, conversation_id, announced
         )
         data = await run_in_threadpool(dashboard.transcript, ctx, app.app.id, conversation_id)
+        # The supervisor watches through an invite of its own: it admits them whatever the
+        # conversation's guest policy (a one-on-one admits no guests by default).
+        minted = await run_in_threadpool(
+            moderation.create_invite,
+            ctx,
+            app.app.id,
+            conversation_id,
+            GuestAccess.READ_WRITE,
+            SUPERVISOR_INVITE_SECONDS,
+        )
     except ChinwagError as exc:
         return _message("Not found", exc.reasons[0], 404)
     guests = await request.app.state.realtime.roster.guests(app.app.id, conversation_id)
@@ -222,6 +246,7 @@ async def inspection_page(
         "conversationId": conversation_id,
         "me": {"id": SUPERVISOR_ID, "name": "Supervisor"},
         "signature": signature_of(app.secret_keys[0], SUPERVISOR_ID),
+        "invite": minted.token,
     }
     html = _inspect_html(app.app.id, data, boot, [g.user_id for g in guests])
     return _page(f"Inspect {conversation_id}", html)
@@ -331,6 +356,7 @@ def _setting(name: str, label: str, checked: bool, warning: str) -> str:
         checked=" checked" if checked else "",
         hidden=" hidden" if checked else "",
         warning=escape(WARNINGS[warning]),
+        rule=escape(RULES[warning]),
     )
 
 
