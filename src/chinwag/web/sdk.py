@@ -5,7 +5,9 @@ The SDK is written as plain ES modules under ``static/sdk/``; no build step. ``/
 entry module and imports the others by relative URL. ``/talk.js`` is the same code packed into one
 classic script at first request: each module becomes a function whose imports are read from the
 modules before it, so the integrator's ``<script src=".../talk.js">`` defines ``window.Talk``
-synchronously, as the hosted product's script does.
+synchronously, as the hosted product's script does. Loaded asynchronously by the hosted product's
+loader snippet (or the ``talkjs`` npm package), it completes the placeholder ``window.Talk`` that
+loader left and runs what was queued on its ``ready`` (``static/sdk/global.js``).
 
 Everything here is served with ``Access-Control-Allow-Origin: *``: the integrator's pages live on
 another origin, and module scripts loaded across origins need it.
@@ -49,6 +51,7 @@ MODULES = (
     "ui/popup.js",
     "session.js",
     "index.js",
+    "global.js",
 )
 CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
 _IMPORT = re.compile(r'^import\s*\{([^}]*)\}\s*from\s*"([^"]+)";\s*$', re.M)
@@ -97,9 +100,7 @@ def classic_bundle() -> str:
         "const modules = {};\n",
     ]
     parts += [_pack_module(name, _static(f"sdk/{name}")) for name in MODULES]
-    parts.append(
-        'window.Talk = Object.assign(window.Talk || {}, modules["index.js"].Talk);\n})();\n'
-    )
+    parts.append('modules["global.js"].installGlobal(window, modules["index.js"].Talk);\n})();\n')
     return "".join(parts)
 
 
