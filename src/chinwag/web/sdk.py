@@ -1,5 +1,5 @@
 """The browser side: ``/talk.js`` (classic script), ``/talk.mjs`` (ES module), the SDK's modules,
-and the ``/demo`` page.
+the ``talkjs`` npm package (``/npm/talkjs.tgz``, see ``npm.py``) and the ``/demo`` page.
 
 The SDK is written as plain ES modules under ``static/sdk/``; no build step. ``/talk.mjs`` is the
 entry module and imports the others by relative URL. ``/talk.js`` is the same code packed into one
@@ -26,6 +26,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from chinwag.services import dashboard
+from chinwag.web import npm
 
 router = APIRouter(tags=["browser"], include_in_schema=False)
 
@@ -113,6 +114,17 @@ def talk_js() -> Response:
 def talk_mjs() -> Response:
     source = 'export { Talk as default, Talk } from "./sdk/index.js";\n'
     return Response(source, media_type="text/javascript", headers=CORS)
+
+
+@router.get("/npm/talkjs.tgz")
+def talkjs_package(request: Request) -> Response:
+    """The ``talkjs`` npm package, loading the SDK from the URL it was downloaded from."""
+    server = str(request.base_url).rstrip("/")
+    return Response(
+        npm.tarball(server),
+        media_type="application/gzip",
+        headers={**CORS, "Content-Disposition": 'attachment; filename="talkjs.tgz"'},
+    )
 
 
 @router.get("/sdk/{path:path}")
