@@ -369,11 +369,11 @@ export declare namespace Talk {
 
   interface Chatbox extends UIBox {
     /** Mount into an element (or a CSS selector); its contents are replaced. */
-    mount(element: Element | string): Promise<void>;
+    mount(element: Element | string | null): Promise<void>;
   }
 
   interface Inbox extends UIBox {
-    mount(element: Element | string): Promise<void>;
+    mount(element: Element | string | null): Promise<void>;
   }
 
   interface Popup extends UIBox {
