@@ -86,6 +86,13 @@ def test_the_same_url_gets_the_same_bytes_and_another_url_its_own(client: TestCl
     assert json.loads(unpack(other)["package.json"])["chinwag"]["server"] == "http://127.0.0.1:9000"
 
 
+def test_behind_a_tls_proxy_the_package_points_at_the_public_url(client: TestClient) -> None:
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.example.com"}
+    files = unpack(client.get("/npm/talkjs.tgz", headers=headers).content)
+    assert 'const SERVER = "https://chat.example.com";' in files["index.mjs"]
+    assert json.loads(files["package.json"])["chinwag"]["server"] == "https://chat.example.com"
+
+
 def test_the_server_url_is_a_string_literal_whatever_the_host_says() -> None:
     files = npm.package_files('http://evil";alert(1);"')
     assert 'const SERVER = "http://evil\\";alert(1);\\"";' in files["index.mjs"]

@@ -116,12 +116,25 @@ def talk_mjs() -> Response:
     return Response(source, media_type="text/javascript", headers=CORS)
 
 
+def _public_base(request: Request) -> str:
+    """The server's URL as the client reached it. A TLS proxy's ``X-Forwarded-Proto`` and
+    ``X-Forwarded-Host`` are taken at their word: what is built from them is a function of the URL
+    alone and goes back to the sender only, so a forged header changes nothing for anyone else."""
+    url = request.base_url
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    host = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    if proto in ("http", "https"):
+        url = url.replace(scheme=proto)
+    if host:
+        url = url.replace(netloc=host)
+    return str(url).rstrip("/")
+
+
 @router.get("/npm/talkjs.tgz")
 def talkjs_package(request: Request) -> Response:
     """The ``talkjs`` npm package, loading the SDK from the URL it was downloaded from."""
-    server = str(request.base_url).rstrip("/")
     return Response(
-        npm.tarball(server),
+        npm.tarball(_public_base(request)),
         media_type="application/gzip",
         headers={**CORS, "Content-Disposition": 'attachment; filename="talkjs.tgz"'},
     )
