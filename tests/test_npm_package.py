@@ -61,6 +61,7 @@ def test_the_tarball_is_a_package_named_talkjs_for_this_server(client: TestClien
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/gzip"
     assert r.headers["access-control-allow-origin"] == "*"
+    assert "X-Forwarded-Host" in r.headers["vary"]
     files = unpack(r.content)
     manifest = json.loads(files["package.json"])
     assert manifest["name"] == "talkjs"

@@ -136,7 +136,11 @@ def talkjs_package(request: Request) -> Response:
     return Response(
         npm.tarball(_public_base(request)),
         media_type="application/gzip",
-        headers={**CORS, "Content-Disposition": 'attachment; filename="talkjs.tgz"'},
+        headers={
+            **CORS,
+            "Content-Disposition": 'attachment; filename="talkjs.tgz"',
+            "Vary": "Host, X-Forwarded-Proto, X-Forwarded-Host",  # a shared cache keeps them apart
+        },
     )
 
 
