@@ -1,11 +1,13 @@
 """The browser side: ``/talk.js`` (classic script), ``/talk.mjs`` (ES module), the SDK's modules,
-and the ``/demo`` page.
+the ``talkjs`` npm package (``/npm/talkjs.tgz``, see ``npm.py``) and the ``/demo`` page.
 
 The SDK is written as plain ES modules under ``static/sdk/``; no build step. ``/talk.mjs`` is the
 entry module and imports the others by relative URL. ``/talk.js`` is the same code packed into one
 classic script at first request: each module becomes a function whose imports are read from the
 modules before it, so the integrator's ``<script src=".../talk.js">`` defines ``window.Talk``
-synchronously, as the hosted product's script does.
+synchronously, as the hosted product's script does. Loaded asynchronously by the hosted product's
+loader snippet (or the ``talkjs`` npm package), it completes the placeholder ``window.Talk`` that
+loader left and runs what was queued on its ``ready`` (``static/sdk/global.js``).
 
 Everything here is served with ``Access-Control-Allow-Origin: *``: the integrator's pages live on
 another origin, and module scripts loaded across origins need it.
@@ -24,6 +26,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from chinwag.services import dashboard
+from chinwag.web import npm
 
 router = APIRouter(tags=["browser"], include_in_schema=False)
 
@@ -49,6 +52,7 @@ MODULES = (
     "ui/popup.js",
     "session.js",
     "index.js",
+    "global.js",
 )
 CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
 _IMPORT = re.compile(r'^import\s*\{([^}]*)\}\s*from\s*"([^"]+)";\s*$', re.M)
@@ -97,9 +101,7 @@ def classic_bundle() -> str:
         "const modules = {};\n",
     ]
     parts += [_pack_module(name, _static(f"sdk/{name}")) for name in MODULES]
-    parts.append(
-        'window.Talk = Object.assign(window.Talk || {}, modules["index.js"].Talk);\n})();\n'
-    )
+    parts.append('modules["global.js"].installGlobal(window, modules["index.js"].Talk);\n})();\n')
     return "".join(parts)
 
 
@@ -112,6 +114,34 @@ def talk_js() -> Response:
 def talk_mjs() -> Response:
     source = 'export { Talk as default, Talk } from "./sdk/index.js";\n'
     return Response(source, media_type="text/javascript", headers=CORS)
+
+
+def _public_base(request: Request) -> str:
+    """The server's URL as the client reached it. A TLS proxy's ``X-Forwarded-Proto`` and
+    ``X-Forwarded-Host`` are taken at their word: what is built from them is a function of the URL
+    alone and goes back to the sender only, so a forged header changes nothing for anyone else."""
+    url = request.base_url
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    host = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    if proto in ("http", "https"):
+        url = url.replace(scheme=proto)
+    if host:
+        url = url.replace(netloc=host)
+    return str(url).rstrip("/")
+
+
+@router.get("/npm/talkjs.tgz")
+def talkjs_package(request: Request) -> Response:
+    """The ``talkjs`` npm package, loading the SDK from the URL it was downloaded from."""
+    return Response(
+        npm.tarball(_public_base(request)),
+        media_type="application/gzip",
+        headers={
+            **CORS,
+            "Content-Disposition": 'attachment; filename="talkjs.tgz"',
+            "Vary": "Host, X-Forwarded-Proto, X-Forwarded-Host",  # a shared cache keeps them apart
+        },
+    )
 
 
 @router.get("/sdk/{path:path}")
