@@ -15,6 +15,7 @@ from chinwag.services.admin import Admin
 from chinwag.services.audit import install as install_audit
 from chinwag.services.context import Context
 from chinwag.web import (
+    api_docs,
     dashboard,
     dashboard_moderation,
     dashboard_outbox,
@@ -35,7 +36,7 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
         title="Chinwag",
         version=__version__,
         summary="Self-hosted chat: REST API v1 for the integrator's backend.",
-        docs_url="/docs",
+        docs_url=None,  # api_docs serves /docs with Swagger UI's files from the package
         openapi_url="/openapi.json",
         redoc_url=None,
     )
@@ -43,6 +44,7 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
     install_audit(ctx)  # and the audit log entries of access changes, bans, settings...
     api.state.rest_limiter = RateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
+    api_docs.install(api)
     api.state.admin = admin  # the dashboard's login; None: the dashboard refuses every sign-in
 
     @api.get("/healthz", tags=["server"], summary="Liveness and database check")
