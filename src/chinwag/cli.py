@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -29,6 +30,11 @@ def _add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
             default=None,
             help=f"{help_} [env {var}; default {default or 'see help'}]",
         )
+
+
+def admin_file(config: Config) -> str:
+    """Where the dashboard's admin credential is kept (a hash, never the password)."""
+    return os.path.join(config.data_dir, "admin.json")
 
 
 def _context(config: Config) -> Context:
@@ -74,14 +80,19 @@ def cmd_serve(config: Config) -> int:
 
     from chinwag.web.app import create_app
     from chinwag.web.realtime import presence
-    from chinwag.web.server import uvicorn_config
+    from chinwag.web.server import CannotListen, listen, uvicorn_config
 
+    # The address first: when it is taken, nothing is created, migrated or printed but why.
+    try:
+        sock = listen(config.host, config.port)
+    except CannotListen as exc:
+        print(f"chinwag: {exc}", file=sys.stderr, flush=True)
+        return 1
+    config = dataclasses.replace(config, port=sock.getsockname()[1])  # port 0: the one taken
     ctx = _context(config)
     for line in prepare(config, ctx):
         print(line, flush=True)
-    admin, new_password = admin_login.prepare(
-        os.path.join(config.data_dir, "admin.json"), config.admin_password
-    )
+    admin, new_password = admin_login.prepare(admin_file(config), config.admin_password)
     if new_password:
         print(
             f"  Dashboard admin password (shown once; set CHINWAG_ADMIN_PASSWORD to choose): "
@@ -92,7 +103,7 @@ def cmd_serve(config: Config) -> int:
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
     uvicorn.Server(
         uvicorn_config(app, config.host, config.port, log_level=config.log_level)
-    ).run()
+    ).run(sockets=[sock])
     outbox_runner.stop(outbox_worker)
     ctx.db.close()
     return 0

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 #: name -> (environment variable, default, help). The CLI flag is ``--name-with-dashes``.
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "host": ("CHINWAG_HOST", "127.0.0.1", "Address to listen on."),
-    "port": ("CHINWAG_PORT", "8000", "Port to listen on."),
+    "port": ("CHINWAG_PORT", "8000", "Port to listen on; 0 takes a free one (printed at start)."),
     "data_dir": ("CHINWAG_DATA_DIR", "./var", "Directory for the SQLite database and other state."),
     "database_url": (
         "CHINWAG_DATABASE_URL",
