@@ -76,11 +76,9 @@ def prepare(config: Config, ctx: Context) -> list[str]:
 
 
 def cmd_serve(config: Config) -> int:
-    import uvicorn
-
     from chinwag.web.app import create_app
     from chinwag.web.realtime import presence
-    from chinwag.web.server import CannotListen, listen, uvicorn_config
+    from chinwag.web.server import CannotListen, Server, listen, uvicorn_config
 
     # The address first: when it is taken, nothing is created, migrated or printed but why.
     try:
@@ -101,11 +99,13 @@ def cmd_serve(config: Config) -> int:
         )
     app = create_app(ctx, config.broker_url, admin=admin)
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
-    uvicorn.Server(
-        uvicorn_config(app, config.host, config.port, log_level=config.log_level)
-    ).run(sockets=[sock])
-    outbox_runner.stop(outbox_worker)
-    ctx.db.close()
+    try:
+        Server(uvicorn_config(app, config.host, config.port, log_level=config.log_level)).run(
+            sockets=[sock]
+        )
+    finally:
+        outbox_runner.stop(outbox_worker)
+        ctx.db.close()
     return 0
 
 

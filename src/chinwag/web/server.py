@@ -5,17 +5,28 @@ the same stack. Rules kept by ``chinwag serve``:
 
 - It takes its listening socket first (:func:`listen`), before it opens the database or writes
   anything, so a taken port stops it with one line and no app, password or migration made.
+- SIGINT (Ctrl+C) and SIGTERM stop it gracefully and it exits 0 (:class:`Server`): open sockets
+  get a close frame, requests in flight finish, the app's shutdown runs. A second SIGINT stops
+  it at once. uvicorn's own server raises the signal again after stopping, which prints a
+  ``KeyboardInterrupt`` traceback for SIGINT and exits by the signal for SIGTERM.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import logging
+import signal
 import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 
 from chinwag.realtime.transport import RealtimeProtocol
+
+log = logging.getLogger("chinwag")
 
 #: Connections the kernel queues before the server accepts them (uvicorn's default).
 BACKLOG = 2048
@@ -59,3 +70,26 @@ def listen(host: str, port: int) -> socket.socket:
             hint = " (ports below 1024 need privileges: choose --port / CHINWAG_PORT)"
         raise CannotListen(f"cannot listen on {host}:{port}: {why.lower()}{hint}") from None
     return sock
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, stopped by SIGINT and SIGTERM without raising the signal again."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and sockets:  # uvicorn says where it listens only for its own sockets
+            host, port = sockets[0].getsockname()[:2]
+            log.info("serving on %s:%d (Ctrl+C or SIGTERM stops)", host, port)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
