@@ -96,7 +96,10 @@ def cmd_serve(config: Config) -> int:
         )
     # The server follows the file: `chinwag admin reset-password` takes effect without a restart.
     app = create_app(
-        ctx, config.broker_url, admin=admin_credential.FollowedAdmin.follow(admin, admin_path)
+        ctx,
+        config.broker_url,
+        admin=admin_credential.FollowedAdmin.follow(admin, admin_path),
+        metrics_token=config.metrics_token,
     )
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
     try:

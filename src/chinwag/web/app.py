@@ -9,8 +9,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from chinwag import __version__
 from chinwag.domain import limits as L
-from chinwag.domain.ratelimit import RateLimiter
 from chinwag.notifications import install as install_outbox
+from chinwag.realtime.sink import TeeSink
 from chinwag.services.admin import Admin
 from chinwag.services.audit import install as install_audit
 from chinwag.services.context import Context
@@ -20,6 +20,7 @@ from chinwag.web import (
     dashboard_moderation,
     dashboard_outbox,
     errors,
+    metrics,
     realtime,
     rest_app,
     rest_conversations,
@@ -29,9 +30,15 @@ from chinwag.web import (
     sdk,
 )
 from chinwag.web.limits import BodyLimit
+from chinwag.web.metrics import CountingRateLimiter
 
 
-def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None = None) -> Any:
+def create_app(
+    ctx: Context,
+    broker_url: str = "memory://",
+    admin: Admin | None = None,
+    metrics_token: str | None = None,
+) -> Any:
     api = FastAPI(
         title="Chinwag",
         version=__version__,
@@ -42,7 +49,7 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
     )
     api.state.ctx = install_outbox(ctx)  # changes also write webhooks and notifications
     install_audit(ctx)  # and the audit log entries of access changes, bans, settings...
-    api.state.rest_limiter = RateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
+    api.state.rest_limiter = CountingRateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
     api_docs.install(api)
     api.state.admin = admin  # the dashboard's login; None: the dashboard refuses every sign-in
@@ -70,5 +77,9 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
-    realtime.install(api, ctx, broker_url)
+    node = realtime.install(api, ctx, broker_url)
+    if metrics_token:  # /metrics is off without a token
+        counters = metrics.Metrics(node, api.state.rest_limiter)
+        ctx.sink = TeeSink(ctx.sink, counters)
+        metrics.install(api, metrics_token, counters)
     return BodyLimit(api)
