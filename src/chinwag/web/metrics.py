@@ -4,7 +4,7 @@ Rules kept:
 
 - Off unless ``CHINWAG_METRICS_TOKEN`` is set: then the route exists and a scrape must send
   ``Authorization: Bearer <token>`` (401 ``UNAUTHORIZED`` otherwise). Off, ``/metrics`` is a 404
-  like any unknown path, and nothing is counted.
+  like any unknown path, and no registry or sink exists.
 - One registry per app made by ``create_app``, never the library's global one, so two servers in
   one process count apart. Each node is scraped on its own: the numbers are this node's.
 - Counting never fails or slows what it counts: counters are increments in the thread that
@@ -104,7 +104,7 @@ class Metrics(Collector):
             "Conversations watched by this node's sockets, by how they watch.",
             labels=["kind"],
         )
-        for kind in sorted(set(SUBSCRIPTION_KINDS) | set(kinds)):
+        for kind in SUBSCRIPTION_KINDS:  # a "pending" watch is still being set up: not yet one
             subscriptions.add_metric([kind], kinds[kind])
         yield subscriptions
         refused = CounterMetricFamily(
