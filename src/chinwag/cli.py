@@ -194,12 +194,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "serve":
-        return cmd_serve(config)
-    if args.command == "worker":
-        return outbox_runner.cmd_worker(config, args.once)
-    if args.command == "apps":
-        return cmd_apps(config, args)
-    if args.command == "admin":
-        return cmd_admin(config, args.admin_command)
-    return cmd_migrate(config)
+    try:
+        if args.command == "serve":
+            return cmd_serve(config)
+        if args.command == "worker":
+            return outbox_runner.cmd_worker(config, args.once)
+        if args.command == "apps":
+            return cmd_apps(config, args)
+        if args.command == "admin":
+            return cmd_admin(config, args.admin_command)
+        return cmd_migrate(config)
+    except KeyboardInterrupt:  # Ctrl+C before the server took over the signals (at start)
+        print("chinwag: interrupted", file=sys.stderr)
+        return 130
