@@ -1,4 +1,4 @@
-"""The ASGI application: routes, error mapping, body limit, health."""
+"""The ASGI application: routes, error mapping, body limit, health, API docs, metrics."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ from chinwag.web import (
     sdk,
 )
 from chinwag.web.limits import BodyLimit
-from chinwag.web.metrics import CountingRateLimiter
 
 
 def create_app(
@@ -49,7 +48,8 @@ def create_app(
     )
     api.state.ctx = install_outbox(ctx)  # changes also write webhooks and notifications
     install_audit(ctx)  # and the audit log entries of access changes, bans, settings...
-    api.state.rest_limiter = CountingRateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
+    # Counts its refusals for /metrics (a plain integer when metrics are off).
+    api.state.rest_limiter = metrics.CountingRateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
     api_docs.install(api)
     api.state.admin = admin  # the dashboard's login; None: the dashboard refuses every sign-in
