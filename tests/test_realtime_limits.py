@@ -247,12 +247,12 @@ def test_slow_consumer_is_told_to_resync_and_others_are_not_stalled(
         assert [e["message"]["text"] for e in again["events"]] == ["go on"]
 
 
-def test_shutdown_closes_sessions_with_1012(ctx: Context, app_keys: apps.AppWithKeys) -> None:
+def test_shutdown_closes_sessions_with_1001(ctx: Context, app_keys: apps.AppWithKeys) -> None:
     with live_server(create_app(ctx)) as base:
         c = Client.open(base, app_keys.app.id, "alice")
         c.ok("GET", "ping")
     closed = c.wait_closed()
-    assert closed.code == 1012 and closed.code in protocol.CLOSE_CODES
+    assert closed.code == 1001 and closed.code in protocol.CLOSE_CODES
     c.close()
 
 

@@ -1,14 +1,16 @@
-"""The ``chinwag`` command: ``serve``, ``apps``, ``migrate``."""
+"""The ``chinwag`` command: ``serve``, ``apps``, ``worker``, ``migrate``, ``admin``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from chinwag import __version__
+from chinwag import admin_file as admin_credential
 from chinwag.config import OPTIONS, Config, ConfigError, load
 from chinwag.notifications import install as install_outbox
 from chinwag.notifications import runner as outbox_runner
@@ -70,31 +72,43 @@ def prepare(config: Config, ctx: Context) -> list[str]:
 
 
 def cmd_serve(config: Config) -> int:
-    import uvicorn
-
     from chinwag.web.app import create_app
     from chinwag.web.realtime import presence
-    from chinwag.web.server import uvicorn_config
+    from chinwag.web.server import CannotListen, Server, listen, uvicorn_config
 
+    # The address first: when it is taken, nothing is created, migrated or printed but why.
+    try:
+        sock = listen(config.host, config.port)
+    except CannotListen as exc:
+        print(f"chinwag: {exc}", file=sys.stderr, flush=True)
+        return 1
+    config = dataclasses.replace(config, port=sock.getsockname()[1])  # port 0: the one taken
     ctx = _context(config)
     for line in prepare(config, ctx):
         print(line, flush=True)
-    admin, new_password = admin_login.prepare(
-        os.path.join(config.data_dir, "admin.json"), config.admin_password
-    )
+    admin_path = admin_credential.path_in(config.data_dir)
+    admin, new_password = admin_login.prepare(admin_path, config.admin_password)
     if new_password:
         print(
             f"  Dashboard admin password (shown once; set CHINWAG_ADMIN_PASSWORD to choose): "
             f"{new_password}",
             flush=True,
         )
-    app = create_app(ctx, config.broker_url, admin=admin)
+    # The server follows the file: `chinwag admin reset-password` takes effect without a restart.
+    app = create_app(
+        ctx,
+        config.broker_url,
+        admin=admin_credential.FollowedAdmin.follow(admin, admin_path),
+        metrics_token=config.metrics_token,
+    )
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
-    uvicorn.Server(
-        uvicorn_config(app, config.host, config.port, log_level=config.log_level)
-    ).run()
-    outbox_runner.stop(outbox_worker)
-    ctx.db.close()
+    try:
+        Server(uvicorn_config(app, config.host, config.port, log_level=config.log_level)).run(
+            sockets=[sock]
+        )
+    finally:
+        outbox_runner.stop(outbox_worker)
+        ctx.db.close()
     return 0
 
 
@@ -113,6 +127,23 @@ def cmd_apps(config: Config, args: argparse.Namespace) -> int:
                 print(f"{a.app.id}\t{a.app.name}\t{keys}")
     finally:
         ctx.db.close()
+    return 0
+
+
+def cmd_admin(config: Config, command: str) -> int:
+    path = admin_credential.path_in(config.data_dir)
+    if command == "show":
+        for line in admin_credential.status(path, config.admin_password).lines():
+            print(line)
+        return 0
+    try:
+        password = admin_credential.reset(path, config.admin_password)
+    except admin_credential.ResetRefused as exc:
+        print(f"chinwag: {exc}", file=sys.stderr)
+        return 1
+    print(f"New dashboard admin password (shown once): {password}")
+    print("The old one no longer works, and everyone signed in is signed out; running servers")
+    print(f"that use {os.path.abspath(path)} take it at once.")
     return 0
 
 
@@ -143,6 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker_p.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     _add_options(migrate, ["data_dir", "database_url"])
+    admin_p = sub.add_parser("admin", help="the dashboard's admin password")
+    _add_options(admin_p, ["data_dir"])
+    admin_sub = admin_p.add_subparsers(dest="admin_command", required=True)
+    admin_sub.add_parser(
+        "show", help="where the admin credential is kept and whether one is set (not the password)"
+    )
+    admin_sub.add_parser(
+        "reset-password", help="make a new admin password, print it once, sign everyone out"
+    )
     args = parser.parse_args(argv)
 
     overrides = {k: v for k, v in vars(args).items() if k in OPTIONS}
@@ -154,10 +194,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "serve":
-        return cmd_serve(config)
-    if args.command == "worker":
-        return outbox_runner.cmd_worker(config, args.once)
-    if args.command == "apps":
-        return cmd_apps(config, args)
-    return cmd_migrate(config)
+    try:
+        if args.command == "serve":
+            return cmd_serve(config)
+        if args.command == "worker":
+            return outbox_runner.cmd_worker(config, args.once)
+        if args.command == "apps":
+            return cmd_apps(config, args)
+        if args.command == "admin":
+            return cmd_admin(config, args.admin_command)
+        return cmd_migrate(config)
+    except KeyboardInterrupt:  # Ctrl+C before the server took over the signals (at start)
+        print("chinwag: interrupted", file=sys.stderr)
+        return 130

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 #: name -> (environment variable, default, help). The CLI flag is ``--name-with-dashes``.
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "host": ("CHINWAG_HOST", "127.0.0.1", "Address to listen on."),
-    "port": ("CHINWAG_PORT", "8000", "Port to listen on."),
+    "port": ("CHINWAG_PORT", "8000", "Port to listen on; 0 takes a free one (printed at start)."),
     "data_dir": ("CHINWAG_DATA_DIR", "./var", "Directory for the SQLite database and other state."),
     "database_url": (
         "CHINWAG_DATABASE_URL",
@@ -38,6 +38,11 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "CHINWAG_ADMIN_PASSWORD",
         None,
         "The dashboard's admin password; default: made on first start, printed once, kept hashed.",
+    ),
+    "metrics_token": (
+        "CHINWAG_METRICS_TOKEN",
+        None,
+        "Bearer token a scrape of /metrics must send; unset: /metrics is off.",
     ),
     # Notifications and webhooks (docs/notifications.md, docs/webhooks.md).
     "smtp_url": (
@@ -96,6 +101,7 @@ class Config:
     public_url: str = ""
     log_level: str = "info"
     admin_password: str | None = None
+    metrics_token: str | None = None
     smtp_url: str | None = None
     email_from: str | None = None
     sms_url: str | None = None
@@ -155,6 +161,7 @@ def load(
         public_url=(raw["public_url"] or "").rstrip("/"),
         log_level=level,
         admin_password=raw["admin_password"] or None,
+        metrics_token=raw["metrics_token"] or None,
         smtp_url=raw["smtp_url"] or None,
         email_from=raw["email_from"] or None,
         sms_url=(raw["sms_url"] or "").rstrip("/") or None,

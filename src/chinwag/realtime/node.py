@@ -99,6 +99,8 @@ class RealtimeNode:
         #: Native sockets (realtime/transport.py), for the keepalive pings.
         self.sockets: set[Any] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
+        #: Requests refused by a connection's rate limit since start (``/metrics`` reads it).
+        self.refused_requests = 0
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -188,6 +190,7 @@ class RealtimeNode:
         wait = conn.bucket.take(self.monotonic())
         if wait > 0:
             conn.refused += 1
+            self.refused_requests += 1
             if conn.refused > self.limits.max_refused:
                 return 4429, "RATE_LIMITED: too many refused requests in a row"
             limited = RateLimited(round(wait, 3), "too many requests on this connection")

@@ -30,6 +30,7 @@ MAX_SEQ = 2**53 - 1
 
 # Close codes (RFC 6455 for protocol-level ones, 4000 + HTTP status for refusals).
 CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
 CLOSE_RESTART = 1012
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_MALFORMED = 1007
@@ -39,8 +40,9 @@ CLOSE_INTERNAL = 1011
 #: Every close code the server uses, with its meaning; docs/protocol.md lists them.
 CLOSE_CODES: dict[int, str] = {
     CLOSE_NORMAL: "The server closed the session (shutdown or the client asked).",
+    CLOSE_GOING_AWAY: "The server is shutting down (SIGTERM, Ctrl+C); reconnect and resume.",
     CLOSE_PROTOCOL_ERROR: "The client broke the WebSocket framing (realtime/frames.py).",
-    CLOSE_RESTART: "The server is shutting down or restarting; reconnect and resume.",
+    CLOSE_RESTART: "Shutting down, from uvicorn's own WebSocket implementation (the ASGI route).",
     CLOSE_MALFORMED: "A frame was not a JSON array with a usable sequence number.",
     CLOSE_TOO_BIG: "A frame was larger than MAX_FRAME_BYTES.",
     CLOSE_INTERNAL: "An unexpected server error; reconnect and resume.",

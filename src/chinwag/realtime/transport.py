@@ -145,7 +145,7 @@ class RealtimeProtocol(asyncio.Protocol):
     def shutdown(self) -> None:
         """uvicorn is stopping: tell the client to come back later."""
         if self.state == OPEN:
-            self.close(protocol.CLOSE_RESTART, "the server is shutting down")
+            self.close(protocol.CLOSE_GOING_AWAY, "the server is shutting down")
         elif self.state == HANDSHAKE:
             self.transport.close()
 

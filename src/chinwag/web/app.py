@@ -1,4 +1,4 @@
-"""The ASGI application: routes, error mapping, body limit, health."""
+"""The ASGI application: routes, error mapping, body limit, health, API docs, metrics."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ from starlette.middleware.cors import CORSMiddleware
 
 from chinwag import __version__
 from chinwag.domain import limits as L
-from chinwag.domain.ratelimit import RateLimiter
 from chinwag.notifications import install as install_outbox
+from chinwag.realtime.sink import TeeSink
 from chinwag.services.admin import Admin
 from chinwag.services.audit import install as install_audit
 from chinwag.services.context import Context
 from chinwag.web import (
+    api_docs,
     dashboard,
     dashboard_moderation,
     dashboard_outbox,
     errors,
+    metrics,
     realtime,
     rest_app,
     rest_conversations,
@@ -30,19 +32,26 @@ from chinwag.web import (
 from chinwag.web.limits import BodyLimit
 
 
-def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None = None) -> Any:
+def create_app(
+    ctx: Context,
+    broker_url: str = "memory://",
+    admin: Admin | None = None,
+    metrics_token: str | None = None,
+) -> Any:
     api = FastAPI(
         title="Chinwag",
         version=__version__,
         summary="Self-hosted chat: REST API v1 for the integrator's backend.",
-        docs_url="/docs",
+        docs_url=None,  # api_docs serves /docs with Swagger UI's files from the package
         openapi_url="/openapi.json",
         redoc_url=None,
     )
     api.state.ctx = install_outbox(ctx)  # changes also write webhooks and notifications
     install_audit(ctx)  # and the audit log entries of access changes, bans, settings...
-    api.state.rest_limiter = RateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
+    # Counts its refusals for /metrics (a plain integer when metrics are off).
+    api.state.rest_limiter = metrics.CountingRateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
+    api_docs.install(api)
     api.state.admin = admin  # the dashboard's login; None: the dashboard refuses every sign-in
 
     @api.get("/healthz", tags=["server"], summary="Liveness and database check")
@@ -68,5 +77,9 @@ def create_app(ctx: Context, broker_url: str = "memory://", admin: Admin | None 
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
-    realtime.install(api, ctx, broker_url)
+    node = realtime.install(api, ctx, broker_url)
+    if metrics_token:  # /metrics is off without a token
+        counters = metrics.Metrics(node, api.state.rest_limiter)
+        ctx.sink = TeeSink(ctx.sink, counters)
+        metrics.install(api, metrics_token, counters)
     return BodyLimit(api)
