@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chinwag.domain.access import View
 from chinwag.domain.ratelimit import TokenBucket
+from chinwag.domain.settings import AppSettings
 from chinwag.errors import ChinwagError, RateLimited
 from chinwag.realtime import offload, protocol, routes
 from chinwag.realtime.bus import Bus, RedisBus
@@ -27,7 +29,7 @@ from chinwag.realtime.sink import BusSink
 from chinwag.services import sessions
 from chinwag.services.context import Context
 from chinwag.services.events import Event
-from chinwag.services.sessions import Session
+from chinwag.services.sessions import GuestPass, Session
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ class RealtimeNode:
         self.limits = limits or Limits()
         self.monotonic = monotonic
         self.sink = BusSink()
-        self.hub = Hub(bus, self._catch_up)
+        self.hub = Hub(bus, self._catch_up, self._recheck)
         store: RosterStore = (
             RedisRosterStore(bus.url, bus.prefix)
             if isinstance(bus, RedisBus)
@@ -134,6 +136,11 @@ class RealtimeNode:
         return await offload.call(
             sessions.changes_since, self.ctx, app_id, conversation_id, after
         )
+
+    async def _recheck(
+        self, app_id: str, conversation_id: str, watchers: list[tuple[str, GuestPass | None]]
+    ) -> tuple[AppSettings, list[View | ChinwagError]]:
+        return await offload.call(sessions.recheck, self.ctx, app_id, conversation_id, watchers)
 
     # -- one socket ------------------------------------------------------------------------
     # Both transports drive a socket the same way: admit (authenticate, in the thread pool),

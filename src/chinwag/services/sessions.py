@@ -20,7 +20,7 @@ from chinwag import ids
 from chinwag.domain import access as rules
 from chinwag.domain.access import GuestAccess, View
 from chinwag.domain.settings import AppSettings
-from chinwag.errors import NotFound, Unauthorized
+from chinwag.errors import ChinwagError, NotFound, Unauthorized
 from chinwag.serialize import message_json, participant_detail_json
 from chinwag.services import horizons, moderation
 from chinwag.services.context import Context
@@ -204,6 +204,31 @@ def select(
             else:
                 events = found
     return Selection(view, data, conv.guest_access, upto, events, complete)
+
+
+def recheck(
+    ctx: Context,
+    app_id: str,
+    conversation_id: str,
+    watchers: list[tuple[str, GuestPass | None]],
+) -> tuple[AppSettings, list[View | ChinwagError]]:
+    """What each ``(user_id, guest pass)`` watching the conversation may do now, from the
+    database (a guest pass: through the guest admission check), with the app's settings; a
+    watcher the rules refuse gets the error that says why. For a node whose bus was down: the
+    changes other nodes made meanwhile never reached it."""
+    with ctx.read() as tx:
+        app = load_app(tx, app_id)
+        conv = conv_store.get_conversation(tx, app_id, conversation_id)
+        out: list[View | ChinwagError] = []
+        for user_id, guest in watchers:
+            if conv is None:
+                out.append(NotFound("the conversation was deleted", code="CONVERSATION_NOT_FOUND"))
+                continue
+            try:
+                out.append(view_in(tx, app, conv, user_id, guest, ctx.clock.now_ms()))
+            except ChinwagError as exc:
+                out.append(exc)
+        return app.settings, out
 
 
 def changes_since(
