@@ -142,7 +142,7 @@ def test_inspection_silent_or_announced_is_recorded(
     app_id = app_keys.app.id
     assert client.get(f"/dashboard/conversations/room?app={app_id}").status_code == 200
     r = post(client, app_id, "inspect", mode="announced")
-    assert r.status_code == 200 and "asGuest: true" in r.text
+    assert r.status_code == 200 and "/static/dashboard-inspect.js" in r.text
     assert "A supervisor (operator) joined to review." in r.text  # in the transcript
     r = post(client, app_id, "inspect", mode="silent")
     assert r.status_code == 200

@@ -9,6 +9,7 @@ from chinwag.clock import FakeClock
 from chinwag.services import admin, apps
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
+from tests import dashboard_support
 from tests.conftest import Api
 from tests.test_notif_support import make_worker, nctx, notif_db, notif_db_url  # noqa: F401
 
@@ -40,11 +41,7 @@ def test_recorded_notifications_and_deliveries_are_visible(nctx: Context, clock:
             worker.drain()
         finally:
             worker.close()
-        r = client.post(
-            "/dashboard/login",
-            content=f"password={PASSWORD.replace(' ', '+')}",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+        r = dashboard_support.sign_in(client, PASSWORD)
         assert r.status_code == 303
         html = client.get(page).text
         assert "alice@example.com" in html and ">recorded<" in html

@@ -77,6 +77,11 @@ def _token_problem(
     return "the token is not signed with one of the app's secret keys"
 
 
+#: User ids the server itself opens sessions as (the dashboard's supervisor). A browser claiming
+#: one must prove it, whatever the app's identity verification, so nobody hides behind it.
+RESERVED_USER_IDS = frozenset({"chinwag-supervisor"})
+
+
 def authenticate(
     ctx: Context, app_id: str, user_id: str, signature: str | None, token: str | None
 ) -> Session:
@@ -87,6 +92,8 @@ def authenticate(
         keys = app_store.secret_keys(tx, app_id) if app else []
     if app is None:
         raise NotFound(f"no app {app_id[:64]!r}", code="APP_NOT_FOUND")
+    if user_id in RESERVED_USER_IDS and not (signature and _signature_ok(keys, user_id, signature)):
+        raise Unauthorized(f"{user_id!r} is reserved for the dashboard's supervisor")
     if app.settings.identityVerification:
         if signature:
             if not _signature_ok(keys, user_id, signature):

@@ -251,6 +251,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        6,
+        "dashboard sessions, so signing out ends a session everywhere",
+        [
+            # One row per dashboard sign-in (the cookie names the id); a revoked or expired
+            # session is refused on every node, whatever its cookie says.
+            """CREATE TABLE admin_sessions (
+                id TEXT PRIMARY KEY,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            )""",
+            "CREATE INDEX admin_sessions_expiry ON admin_sessions(expires_at)",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
