@@ -118,13 +118,14 @@ def store_messages(
             origin,
             item.idempotencyKey,
             unit.now,
+            by_guest=guest is not None,
         )
         out.append(stored)
         unit.emit(
             Event(
                 "message.created",
                 app_id,
-                {"message": message_json(stored), "guest": guest is not None},
+                {"message": message_json(stored), "guest": stored.by_guest},
                 conversation_id=conversation_id,
                 position=position,
             )

@@ -285,13 +285,22 @@ def _changes(
                 }
                 out.append((m.seq, Event("message.deleted", app_id, data, conv.id, m.seq)))
             continue
-        kind = "message.created" if m.position > after else "message.edited"
-        out.append((m.seq, Event(kind, app_id, {"message": message_json(m)}, conv.id, m.seq)))
+        if m.position > after:
+            data = {"message": message_json(m), "guest": m.by_guest}
+            out.append((m.seq, Event("message.created", app_id, data, conv.id, m.seq)))
+        else:
+            data = {"message": message_json(m)}
+            out.append((m.seq, Event("message.edited", app_id, data, conv.id, m.seq)))
     for p in change_store.participants_changed(tx, app_id, conv.id, after):
         if p.seq > upto:
             continue
         covered.add(p.seq)
-        kind = "participant.access_changed" if p.member else "participant.left"
+        if not p.member:
+            kind = "participant.left"
+        elif p.joined_seq == p.seq:
+            kind = "participant.joined"  # the change at that position was the join itself
+        else:
+            kind = "participant.access_changed"
         data = {"conversationId": conv.id, "participant": participant_detail_json(p)}
         out.append((p.seq, Event(kind, app_id, data, conv.id, p.seq, (p.user_id,))))
     out.sort(key=lambda pair: pair[0])

@@ -266,6 +266,18 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX admin_sessions_expiry ON admin_sessions(expires_at)",
         ],
     ),
+    (
+        7,
+        "what a resume needs to replay events as they were sent live",
+        [
+            # 1 when the sender watched as a guest: live events, resume and webhooks say so
+            # alike (a guest keeps no membership row that would tell it later).
+            "ALTER TABLE messages ADD COLUMN by_guest INTEGER NOT NULL DEFAULT 0",
+            # The position at which the current membership began (a join or a re-join), so a
+            # resume replays it as participant.joined; NULL for rows from before.
+            "ALTER TABLE participants ADD COLUMN joined_seq BIGINT",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
