@@ -16,6 +16,11 @@ def dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def like_literal(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern written with ``ESCAPE '\\'``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def loads(value: str | None) -> Any:
     if value is None:
         return None

@@ -19,6 +19,7 @@ from chinwag.web import (
     dashboard,
     dashboard_moderation,
     dashboard_outbox,
+    dashboard_people,
     errors,
     metrics,
     realtime,
@@ -69,6 +70,7 @@ def create_app(
     api.include_router(sdk.router)
     api.include_router(dashboard_outbox.router)
     api.include_router(dashboard_moderation.router)
+    api.include_router(dashboard_people.router)
     api.include_router(dashboard.router)
     api.add_middleware(
         CORSMiddleware,

@@ -332,10 +332,12 @@ def _overview_html(
     users = (
         "".join(
             f"<tr><td><code>{escape(u['id'])}</code></td><td>{escape(u['name'] or '')}</td>"
-            f"<td>{escape(u['role'] or '')}</td><td>{escape(', '.join(u['email'] or []))}</td></tr>"
+            f"<td>{escape(u['role'] or '')}</td><td>{escape(', '.join(u['email'] or []))}</td>"
+            f'<td><a class="button small" href="/dashboard/users?'
+            f'{escape(urlencode({"app": app.id, "user": u["id"]}))}">Edit</a></td></tr>'
             for u in o.users
         )
-        or '<tr><td colspan="4" class="muted">No users yet.</td></tr>'
+        or '<tr><td colspan="5" class="muted">No users yet.</td></tr>'
     )
     convs = "".join(_conversation_row(quote(app.id), c) for c in o.conversations) or (
         '<tr><td colspan="5" class="muted">No conversations yet.</td></tr>'
@@ -416,12 +418,23 @@ def _conversation_row(app_q: str, c: dict[str, Any]) -> str:
     )
     link = f"/dashboard/conversations/{quote(c['id'], safe='')}?app={app_q}"
     mod = f"/dashboard/conversations/{quote(c['id'], safe='')}/moderation?app={app_q}"
+    members = f"/dashboard/conversations/{quote(c['id'], safe='')}/participants?app={app_q}"
     return (
         f"<tr><td><code>{escape(c['id'])}</code></td><td>{escape(c['subject'] or '')}</td>"
         f"<td>{names or '<span class=muted>none</span>'}</td><td>{escape(c['guestAccess'])}</td>"
         f'<td><a class="button small" href="{escape(link)}">Open as guest</a> '
-        f'<a class="button small" href="{escape(mod)}">Moderate</a></td></tr>'
+        f'<a class="button small" href="{escape(mod)}">Moderate</a> '
+        f'<a class="button small" href="{escape(members)}">Participants</a></td></tr>'
     )
+
+
+def _who(user_id: str | None, names: dict[str, str]) -> str:
+    """A sender as the transcript shows it: the name, with the id beside it."""
+    if user_id is None:
+        return "system"
+    name = names.get(user_id)
+    code = f'<code class="small">{escape(user_id)}</code>'
+    return f"{escape(name)} {code}" if name else code
 
 
 def _inspect_html(
@@ -431,7 +444,7 @@ def _inspect_html(
     lines = (
         "".join(
             f'<li class="{"system" if m["type"] == "SystemMessage" else "user"}"><span class="who">'
-            f"{escape(m['senderId'] or 'system')}</span> {escape(m['text'])}</li>"
+            f"{_who(m['senderId'], data['names'])}</span> {escape(m['text'])}</li>"
             for m in data["messages"]
         )
         or '<li class="muted">No messages yet.</li>'
