@@ -77,6 +77,12 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "4",
         "How many emails, SMS and webhooks one worker sends at once.",
     ),
+    "webhook_allow_private": (
+        "CHINWAG_WEBHOOK_ALLOW_PRIVATE",
+        "off",
+        "on: webhooks may go to loopback, private, link-local, multicast and unspecified "
+        "addresses (closed networks, tests); off: public addresses only.",
+    ),
 }
 
 
@@ -106,6 +112,7 @@ class Config:
     worker: str = "on"
     worker_lease_seconds: int = 300
     worker_threads: int = 4
+    webhook_allow_private: bool = False
 
     @property
     def base_url(self) -> str:
@@ -165,6 +172,7 @@ def load(
         worker=(raw["worker"] or "on").lower(),
         worker_lease_seconds=int(raw["worker_lease_seconds"] or "300"),
         worker_threads=int(raw["worker_threads"] or "4"),
+        webhook_allow_private=(raw["webhook_allow_private"] or "off").lower() == "on",
     )
 
 
@@ -183,6 +191,8 @@ def _notification_reasons(raw: Mapping[str, str | None]) -> list[str]:
         )
     if (raw["worker"] or "on").lower() not in ("on", "off"):
         reasons.append("worker must be on or off")
+    if (raw["webhook_allow_private"] or "off").lower() not in ("on", "off"):
+        reasons.append("webhook allow private must be on or off")
     lease = raw["worker_lease_seconds"] or "300"
     if not lease.isdigit() or not 1 <= int(lease) <= 86400:
         reasons.append("worker lease must be a number of seconds from 1 to 86400")

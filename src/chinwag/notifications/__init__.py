@@ -49,5 +49,6 @@ def worker_from_config(
         concurrency=config.worker_threads,
         batch_size=2 * config.worker_threads,
         link_template=link,
+        allow_private_webhooks=config.webhook_allow_private,
     )
     return Worker(db, clock=clock, email=email, sms=sms, presence=presence, settings=settings)

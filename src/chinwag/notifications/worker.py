@@ -40,8 +40,8 @@ from chinwag.storage import outbox
 from chinwag.storage import webhooks as hook_store
 from chinwag.storage.db import Database
 from chinwag.storage.outbox import OutboxItem
-from chinwag.webhooks import signing
-from chinwag.webhooks.poster import HttpPoster, WebhookPoster
+from chinwag.webhooks import addresses, signing
+from chinwag.webhooks.poster import ConnectionFailed, HttpPoster, Refused, WebhookPoster
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class WorkerSettings:
     #: ``{appId}``, ``{conversationId}`` and ``{userId}`` are filled in.
     link_template: str = "http://127.0.0.1:8000/demo?conversationId={conversationId}"
     retention_ms: int = 7 * 24 * 3_600_000
+    #: ``CHINWAG_WEBHOOK_ALLOW_PRIVATE``: webhooks may reach loopback and private addresses.
+    allow_private_webhooks: bool = False
 
 
 def worker_id() -> str:
@@ -80,8 +82,8 @@ class Worker:
         self.email = email
         self.sms = sms
         self.presence = presence or NobodyViewing()
-        self.poster = poster or HttpPoster()
         self.settings = settings or WorkerSettings()
+        self.poster = poster or HttpPoster(allow_private=self.settings.allow_private_webhooks)
         self.owner = owner or worker_id()
         self._pool = ThreadPoolExecutor(max(1, self.settings.concurrency), "chinwag-outbox")
         self._last_prune = 0
@@ -228,8 +230,11 @@ class Worker:
         headers = signing.headers(keys[0], timestamp, body, item.payload["eventId"])
         try:
             status = self.poster.post(endpoint.url, body, headers)  # its URL now
-        except Exception as exc:  # connection refused, timeout, bad URL: all worth a retry
-            self._failed(item, None, f"{type(exc).__name__}: {exc}", permanent=False)
+        except Refused:  # retried: fixing the endpoint's URL rescues it
+            self._failed(item, None, addresses.REFUSED, permanent=False)
+            return
+        except ConnectionFailed:  # never more detail: the log must not tell open ports apart
+            self._failed(item, None, "connection failed", permanent=False)
             return
         if 200 <= status < 300:
             self._finish(item, "sent", status, None)
