@@ -22,7 +22,7 @@ Ctx = Annotated[Context, Depends(context)]
 def backend_app(
     request: Request,
     ctx: Ctx,
-    appId: Annotated[str, Path(max_length=128)],
+    appId: Annotated[str, Path(max_length=128, pattern=r"^[^\x00]+$")],  # PostgreSQL: no NUL
     authorization: Annotated[str | None, Header()] = None,
 ) -> App:
     """The authenticated app; its requests are rate limited per app on this node."""
