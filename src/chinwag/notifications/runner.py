@@ -34,6 +34,7 @@ WORKER_OPTIONS = [
     "notification_url",
     "worker_lease_seconds",
     "worker_threads",
+    "worker_app_threads",
     "webhook_allow_private",
 ]
 

@@ -11,21 +11,25 @@ Rules kept:
   allowed) or :class:`ConnectionFailed` (no answer: refused, reset, timed out, bad TLS, DNS),
   never which, so the log cannot be used to scan ports.
 - The answer's body is never read: the status is all that counts.
+- One deadline for the whole attempt (:data:`TIMEOUT`): name lookup aside, connecting, TLS,
+  sending and reading the answer's head together take at most that long, however slowly a
+  receiver trickles bytes, so a worker slot is never held longer.
 """
 
 from __future__ import annotations
 
 import socket
 import ssl
+import time
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpcore
 import httpx
 
 from chinwag.webhooks import addresses
 
-#: Seconds a receiver has to answer, as in the hosted product.
+#: Seconds a receiver has to answer, as in the hosted product: one deadline per attempt.
 TIMEOUT = 5.0
 
 
@@ -44,12 +48,62 @@ class WebhookPoster(Protocol):
         ...
 
 
-class CheckedBackend(httpcore.NetworkBackend):
-    """httpcore's sockets, opened only to addresses the policy allows."""
+class _Deadline:
+    def __init__(self, at: float | None) -> None:
+        self.at = at
 
-    def __init__(self, allow_private: bool, inner: httpcore.NetworkBackend | None = None) -> None:
+    def bound(self, timeout: float | None) -> float | None:
+        """``timeout``, cut to what is left; raises once nothing is."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the attempt's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write ends by the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self.inner = inner
+        self.deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, self.deadline.bound(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, self.deadline.bound(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self.inner.start_tls(ssl_context, server_hostname, self.deadline.bound(timeout))
+        return _DeadlineStream(stream, self.deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class CheckedBackend(httpcore.NetworkBackend):
+    """httpcore's sockets, opened only to addresses the policy allows, and ending by
+    ``deadline`` (a :func:`time.monotonic` time) when one is given."""
+
+    def __init__(
+        self,
+        allow_private: bool,
+        inner: httpcore.NetworkBackend | None = None,
+        deadline: float | None = None,
+    ) -> None:
         self.allow_private = allow_private
         self.inner = inner or httpcore.SyncBackend()
+        self.deadline = _Deadline(deadline)
 
     def connect_tcp(
         self,
@@ -71,9 +125,12 @@ class CheckedBackend(httpcore.NetworkBackend):
                     raise Refused
         for text in found:  # numeric now: create_connection does no second lookup
             try:
-                return self.inner.connect_tcp(text, port, timeout, local_address, socket_options)
+                stream = self.inner.connect_tcp(
+                    text, port, self.deadline.bound(timeout), local_address, socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout):
                 continue
+            return _DeadlineStream(stream, self.deadline)
         raise ConnectionFailed
 
     def connect_unix_socket(
@@ -91,7 +148,7 @@ class CheckedBackend(httpcore.NetworkBackend):
 class HttpPoster:
     def __init__(self, timeout: float = TIMEOUT, allow_private: bool = False) -> None:
         self.timeout = timeout
-        self.backend = CheckedBackend(allow_private)
+        self.allow_private = allow_private
         self._ssl: ssl.SSLContext = httpx.create_ssl_context(trust_env=False)
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -105,7 +162,10 @@ class HttpPoster:
                 port=parsed.port,
                 target=parsed.raw_path,
             )
-            pool = httpcore.ConnectionPool(ssl_context=self._ssl, network_backend=self.backend)
+            backend = CheckedBackend(
+                self.allow_private, deadline=time.monotonic() + self.timeout
+            )
+            pool = httpcore.ConnectionPool(ssl_context=self._ssl, network_backend=backend)
             with (
                 pool,
                 pool.stream(
