@@ -1,7 +1,8 @@
 // The one module that knows the realtime socket: frames `[seq, METHOD, path, data]` answered by
 // `[seq, status, body]`, pushes `[n, "PUBLISH", ...events]` acknowledged with `[n, "ACK"]`
 // (cumulative: one ACK per burst of pushes, which spares the server a frame per push).
-// Everything above it calls `request()` and listens to "event", "open" and "reconnected".
+// Everything above it calls `request()` and listens to "event", "open", "reconnected",
+// "disconnected", "closed" and "state" (the socket's own state, every time it changes).
 
 import { ChinwagError } from "./errors.js";
 import { Emitter } from "./emitter.js";
@@ -27,7 +28,27 @@ export class Connection extends Emitter {
     this._everOpened = false;
     this._failures = 0;
     this._timer = null;
-    this.state = "idle"; // idle | connecting | open | waiting | closed
+    this._state = "idle"; // idle | connecting | open | waiting | closed
+  }
+
+  /** idle | connecting | open | waiting (for the next attempt) | closed; "state" is emitted on change. */
+  get state() {
+    return this._state;
+  }
+
+  set state(value) {
+    if (value === this._state) return;
+    this._state = value;
+    this.emit("state", value);
+  }
+
+  /** Try again now instead of at the end of the backoff (a "Retry" button, the browser going
+   * online). Does nothing while a socket is open or opening, or once closed for good. */
+  retryNow() {
+    if (this._closed || this.state !== "waiting") return;
+    clearTimeout(this._timer);
+    this._failures = Math.min(this._failures, 1);
+    this._connect();
   }
 
   /** Open the socket; resolves once it is open the first time, rejects if it never opens. */
@@ -69,6 +90,7 @@ export class Connection extends Emitter {
     try {
       socket = new this._WebSocket(this._urlFor());
     } catch (error) {
+      this.state = "closed";
       this._firstOpen.reject(error);
       return;
     }
@@ -98,6 +120,7 @@ export class Connection extends Emitter {
       if (refused && event.code === 4401 && this._everOpened && this._refresh && !this._refreshing) {
         // A token expired while away: fetch a new one and try once more.
         this._refreshing = true;
+        this.state = "waiting";
         this._failAll(new ChinwagError(0, { errorCode: "CONNECTION_LOST", reasons: ["reconnecting with new credentials"] }));
         Promise.resolve(this._refresh()).then((ok) => (ok ? this._connect() : this._fatal(event)), () => this._fatal(event));
         return;

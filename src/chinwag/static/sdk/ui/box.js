@@ -4,6 +4,39 @@
 import { Emitter } from "../emitter.js";
 import { ErrorCode, TalkError, report } from "../errors.js";
 import { ConversationBuilder } from "../conversation.js";
+import { h } from "./dom.js";
+
+/** What the connection banner says in each state of `session.connectionState` (none: hidden). */
+export const CONNECTION_TEXT = {
+  reconnecting: "Reconnecting…",
+  offline: "Offline. What you send now is kept and goes out once the connection is back.",
+};
+
+/** The "Reconnecting…" / "Offline · Retry" strip every box shows while the socket is lost; it
+ * goes once the session is connected and caught up again. */
+export class ConnectionBanner {
+  constructor(session) {
+    this.session = session;
+    this.text = h("span", { class: "connection-text" });
+    this.retry = h("button", { type: "button", class: "connection-retry", onclick: () => session.reconnect() }, "Retry");
+    this.el = h("div", { class: "connection", role: "status", "data-connection": session.connectionState }, this.text, this.retry);
+    this._sub = session.onConnectionChange(() => this.render());
+    this.render();
+  }
+
+  render() {
+    const state = this.session.connectionState;
+    const text = CONNECTION_TEXT[state] || "";
+    this.el.dataset.connection = state;
+    this.el.classList.toggle("shown", !!text);
+    this.text.textContent = text;
+    this.retry.hidden = state !== "offline";
+  }
+
+  destroy() {
+    this._sub.unsubscribe();
+  }
+}
 
 export class Box extends Emitter {
   constructor(session, options) {

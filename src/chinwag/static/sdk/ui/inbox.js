@@ -3,7 +3,7 @@
 import { STYLES } from "./styles.js";
 import { h, shadowHost } from "./dom.js";
 import { listNames, shortWhen } from "./format.js";
-import { Box, mountTarget } from "./box.js";
+import { Box, ConnectionBanner, mountTarget } from "./box.js";
 import { ConversationView, avatar } from "./view.js";
 
 const NARROW = 640;
@@ -11,11 +11,12 @@ const NARROW = 640;
 export class Inbox extends Box {
   constructor(session, options) {
     super(session, options);
-    this.view = new ConversationView(this, { back: () => this._back() });
+    this.view = new ConversationView(this, { back: () => this._back(), banner: false });
+    this.banner = new ConnectionBanner(session); // one for both panes
     this.items = h("ul", { role: "list", "aria-label": "Conversations" });
     this.feedPane = h("nav", { class: "feed", "aria-label": "Conversation list" },
       this.options.showFeedHeader === false ? null : h("h2", { class: "feed-header" }, "Chats"), this.items);
-    this.frame = h("div", { class: "frame inbox" }, this.feedPane, this.view.el);
+    this.frame = h("div", { class: "frame inbox" }, this.banner.el, h("div", { class: "panes" }, this.feedPane, this.view.el));
     this._subs = [session._conversations.subscribe("change", () => this._renderList())];
     this.onConversationSelected(() => {
       this.frame.classList.add("showing-chat");
@@ -86,6 +87,7 @@ export class Inbox extends Box {
   destroy() {
     for (const s of this._subs) s.unsubscribe();
     if (this._resize) this._resize.disconnect();
+    this.banner.destroy();
     super.destroy();
   }
 }
