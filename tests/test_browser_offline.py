@@ -51,9 +51,7 @@ def test_a_server_crash_is_shown_and_nothing_written_meanwhile_is_lost_or_double
             server.user(uid, name)
         conversation = cid()
         server.conversation(conversation, ["alice", "sebastian", "steve"], subject="Restart")
-        alice = open_tab(
-            pages.sample(server.url, boot("alice", mount("chatbox", conversation)))
-        )
+        alice = open_tab(pages.sample(server.url, boot("alice", mount("chatbox", conversation))))
         sebastian = open_tab(
             pages.sample(server.url, boot("sebastian", mount("inbox", conversation)))
         )
@@ -75,7 +73,8 @@ def test_a_server_crash_is_shown_and_nothing_written_meanwhile_is_lost_or_double
         server.kill()
         # Within seconds every UI says so (the bound is generous; the socket closes at once).
         for tab in (alice, sebastian):
-            expect(tab.page.locator(".connection-text")).to_have_text("Reconnecting…", timeout=5_000)
+            banner = tab.page.locator(".connection-text")
+            expect(banner).to_have_text("Reconnecting…", timeout=5_000)
         expect(launcher_status).to_have_text("Reconnecting…", timeout=5_000)
         state = "window.session.connectionState"
         assert alice.page.evaluate(state) in ("reconnecting", "offline")
@@ -173,9 +172,7 @@ def test_a_send_whose_reply_is_lost_is_stored_once(
         bob = open_tab(pages.sample(server.url, boot("bob", mount("chatbox", conversation))))
         tab = open_tab("about:blank")
         tab.page.route_web_socket(lambda url: "/realtime/" in url, route)
-        tab.page.goto(
-            pages.sample(server.url, boot("alice", mount("chatbox", conversation)))
-        )
+        tab.page.goto(pages.sample(server.url, boot("alice", mount("chatbox", conversation))))
         bob.wait_done()
         tab.wait_done()
         tab.say("before")
