@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -325,3 +326,69 @@ def open_tab(browser: Browser) -> Iterator[Any]:
     yield open_
     for c in contexts:
         c.close()
+
+
+# --- axe-core --------------------------------------------------------------------------------
+
+AXE_VERSION = "4.14.1"
+#: Where axe-core is installed once from the npm registry and reused (CHINWAG_TEST_CACHE moves it).
+AXE_CACHE = (
+    Path(os.environ.get("CHINWAG_TEST_CACHE", Path.home() / ".cache" / "chinwag-tests"))
+    / f"axe-core-{AXE_VERSION}"
+)
+
+
+def axe_source() -> str:
+    """axe-core's browser script, installed with npm into :data:`AXE_CACHE` on first use."""
+    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists() and shutil.which("npm") is None:
+        message = "npm is missing: it installs axe-core (apt-get install npm)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    if not script.exists():
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(AXE_CACHE),
+                "--no-save",
+                "--no-package-lock",
+                "--no-audit",
+                "--no-fund",
+                f"axe-core@{AXE_VERSION}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0 or not script.exists():
+            message = f"npm could not install axe-core@{AXE_VERSION}:\n{done.stderr}"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+    return script.read_text(encoding="utf-8")
+
+
+def axe_violations(
+    page: Page, source: str, impacts: tuple[str, ...] = ("serious", "critical")
+) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations of these impacts on the page, one line each."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(content=source)
+    results = page.evaluate(
+        """async () => {
+          const r = await axe.run(document, {runOnly: {type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]});
+          return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => [JSON.stringify(n.target), n.failureSummary].join(" "))}));
+        }"""
+    )
+    return [
+        f"{v['impact']} {v['id']} ({v['help']}): {node}"
+        for v in results
+        if v["impact"] in impacts
+        for node in v["nodes"]
+    ]

@@ -71,15 +71,16 @@ export class Inbox extends Box {
       const title = this._title(c);
       const unread = c.unreadMessageCount || 0;
       const last = c.lastMessage;
-      const preview = last ? `${last.senderId === this.session.me.id ? "You: " : ""}${last.text}` : "No messages yet";
       const others = Object.keys(c.participants || {}).filter((id) => id !== this.session.me.id);
+      // Who wrote last: "You: ", or the sender's name in a group (a 1:1's title already says it).
+      const by = !last || !last.senderId ? "" : last.senderId === this.session.me.id ? "You: " : others.length > 1 ? `${this.session.userName(last.senderId)}: ` : "";
+      const preview = last ? `${by}${last.text}` : "No messages yet";
       const face = c.photoUrl ? { id: c.id, name: title, photoUrl: c.photoUrl } : others.length === 1 ? this.session.userSnapshot(others[0]) || { id: others[0], name: title } : { id: c.id, name: title };
-      const label = `${title}${unread ? `, ${unread} unread` : ""}`;
       return h("li", {},
-        h("button", { type: "button", class: `item ${unread ? "unread" : ""}`, "data-conversation-id": c.id, "aria-current": c.id === selected ? "true" : "false", "aria-label": label, onclick: () => this.select(c.id) },
+        h("button", { type: "button", class: `item ${unread ? "unread" : ""}`, "data-conversation-id": c.id, "aria-current": c.id === selected ? "true" : "false", onclick: () => this.select(c.id) },
           avatar(face, "", others.length !== 1),
           h("div", { class: "body" },
-            h("div", { class: "line" }, h("span", { class: "name" }, title), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
+            h("div", { class: "line" }, h("span", { class: "name" }, title, unread ? h("span", { class: "sr" }, `, ${unread} unread`) : null), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
             h("div", { class: "line" }, h("span", { class: "preview" }, c.access === "None" ? "You left this conversation" : preview), unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null))));
     }));
   }
