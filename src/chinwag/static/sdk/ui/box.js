@@ -9,7 +9,7 @@ import { h } from "./dom.js";
 /** What the connection banner says in each state of `session.connectionState` (none: hidden). */
 export const CONNECTION_TEXT = {
   reconnecting: "Reconnecting…",
-  offline: "Offline. What you send now is kept and goes out once the connection is back.",
+  offline: "Offline. Messages will be sent once reconnected.",
 };
 
 /** The "Reconnecting…" / "Offline · Retry" strip every box shows while the socket is lost; it

@@ -1,7 +1,7 @@
 // `session.createInbox()`: the user's conversations (memberships only) beside the selected chat.
 
 import { STYLES } from "./styles.js";
-import { h, shadowHost } from "./dom.js";
+import { fitHeight, h, shadowHost } from "./dom.js";
 import { listNames, shortWhen } from "./format.js";
 import { Box, ConnectionBanner, mountTarget } from "./box.js";
 import { ConversationView, avatar } from "./view.js";
@@ -29,6 +29,7 @@ export class Inbox extends Box {
     target.replaceChildren(); // the integrator's "Loading chat..." placeholder goes
     const { host, root } = shadowHost(target, STYLES, "chinwag-inbox");
     this.host = host;
+    fitHeight(target, host);
     root.append(this.frame);
     this._resize = new ResizeObserver(() => this.frame.classList.toggle("narrow", this.frame.clientWidth < NARROW));
     this._resize.observe(this.frame);
