@@ -29,10 +29,14 @@ BOXES = """(selector) => {
   const host = el.querySelector(".chinwag-host");
   const frame = host.shadowRoot.querySelector(".frame");
   const list = host.shadowRoot.querySelector(".messages");
-  const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+  const box = (e) => {
+    const r = e.getBoundingClientRect();
+    return [r.left, r.top, r.width, r.height];
+  };
   return {element: box(el), host: box(host), frame: box(frame),
           elementScroll: [el.scrollWidth, el.clientWidth, el.scrollHeight, el.clientHeight],
-          list: list && list.offsetParent ? [list.scrollHeight, list.clientHeight, list.scrollWidth, list.clientWidth] : null};
+          list: list && list.offsetParent
+            ? [list.scrollHeight, list.clientHeight, list.scrollWidth, list.clientWidth] : null};
 }"""
 PAGE_WIDTH = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 

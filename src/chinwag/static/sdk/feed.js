@@ -33,6 +33,9 @@ export class Feed extends Emitter {
     this._subscribed = null;
     this.position = null; // the newest conversation position this feed has seen
     this.guestCount = 0; // how many guests watch (participants learn it; guests never do)
+    // Messages known to be a guest's: live events say so (history does not record it), and a
+    // guest's own messages sent from this page.
+    this.guestIds = new Set();
     this._outboxSub = session._outbox.subscribe("change", (change) => this._onOutbox(change));
   }
 
@@ -71,6 +74,7 @@ export class Feed extends Emitter {
     if (entry.basePosition === null || entry.basePosition === undefined) entry.basePosition = this.newestPosition;
     if (what === "sent" && this.loaded && result && result.id && !this.messages.some((m) => m.id === result.id)) {
       // Shown as stored at once; the message.created event (or a replay) brings the server's copy.
+      if (this.asGuest) this.guestIds.add(result.id);
       const m = {
         id: result.id, conversationId: this.id, type: "UserMessage", senderId: this.session.me.id,
         text: entry.text, custom: entry.custom || {}, readBy: [], origin: "web",
@@ -189,6 +193,7 @@ export class Feed extends Emitter {
       case "message.created": {
         const m = event.message;
         if (!m) return;
+        if (event.guest === true) this.guestIds.add(m.id);
         const known = this.messages.findIndex((x) => x.id === m.id);
         if (known >= 0) {
           // The server's copy of a message the outbox showed as soon as it was stored.

@@ -52,6 +52,8 @@ button { font: inherit; color: inherit; }
 .avatar { flex: none; display: grid; place-items: center; width: 36px; height: 36px; border-radius: 50%; color: #fff;
   font-weight: 650; font-size: 13px; background-size: cover; background-position: center; user-select: none; }
 .avatar.small { width: 28px; height: 28px; font-size: 11px; }
+.avatar { position: relative; overflow: hidden; }
+.avatar img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; }
 .avatar.group { border-radius: 12px; }
 
 .messages { flex: 1; min-height: 0; overflow-y: auto; overflow-x: hidden; padding: 16px 16px 8px; display: flex; flex-direction: column; gap: 2px; scroll-behavior: auto; }
@@ -66,7 +68,9 @@ button { font: inherit; color: inherit; }
 .bubble { position: relative; max-width: min(78%, 560px); padding: 8px 12px; border-radius: var(--radius);
   background: var(--theirs); color: var(--theirs-text); box-shadow: 0 1px 1px rgb(16 24 40 / 6%); overflow-wrap: anywhere; }
 .row.mine .bubble { background: var(--mine); color: var(--mine-text); }
-.sender { display: block; font-size: 12px; font-weight: 650; margin-bottom: 2px; }
+.sender { display: flex; align-items: center; gap: 6px; flex-wrap: wrap; font-size: 12px; font-weight: 650; margin-bottom: 2px; }
+.tag-guest { padding: 0 6px; border-radius: 999px; font-size: 10.5px; font-weight: 650; letter-spacing: .02em;
+  color: #3730a3; background: #e0e7ff; border: 1px solid #c7d2fe; }
 .text { white-space: pre-wrap; }
 .meta { display: flex; justify-content: flex-end; gap: 6px; margin-top: 2px; font-size: 11px; color: var(--muted); }
 .row.mine .meta { color: inherit; }

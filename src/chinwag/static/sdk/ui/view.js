@@ -14,9 +14,15 @@ const number = (n) => n.toLocaleString("en-US");
 export function avatar(user, size, group) {
   const name = (user && user.name) || (user && user.id) || "?";
   const photo = user && user.photoUrl;
-  const el = h("div", { class: `avatar ${size || ""} ${group ? "group" : ""}`.trim(), "aria-hidden": "true" }, photo ? "" : initials(name));
+  const el = h("div", { class: `avatar ${size || ""} ${group ? "group" : ""}`.trim(), "aria-hidden": "true" }, initials(name));
   el.style.backgroundColor = colorFor((user && user.id) || name);
-  if (photo) el.style.backgroundImage = `url("${String(photo).replace(/"/g, "%22")}")`;
+  if (photo) {
+    // The photo covers the initials; a URL that fails to load leaves the initials showing.
+    const img = h("img", { src: String(photo), alt: "", decoding: "async", referrerpolicy: "no-referrer" });
+    img.addEventListener("error", () => { img.remove(); el.classList.remove("has-photo"); });
+    el.classList.add("has-photo");
+    el.append(img);
+  }
   return el;
 }
 
@@ -274,8 +280,12 @@ export class ConversationView {
     } else {
       content = h("div", { class: "text" }, m.text);
     }
+    const guest = this.feed.guestIds.has(m.id);
+    const tag = guest ? h("span", { class: "tag-guest", title: "Sent by a guest: not a participant of this conversation" }, "Guest") : null;
     const bubble = h("div", { class: "bubble" },
-      !mine && !cont ? h("span", { class: "sender", style: `color: ${colorFor(sender.id)}` }, sender.name) : h("span", { class: "sr" }, mine ? "You" : sender.name),
+      !mine && !cont ? h("span", { class: "sender" }, h("span", { style: `color: ${colorFor(sender.id)}` }, sender.name), tag)
+        : h("span", { class: "sr" }, mine ? "You" : sender.name, guest ? " (guest)" : ""),
+      (mine || cont) && tag ? h("span", { class: "sender", "aria-hidden": "true" }, tag) : null,
       content,
       h("div", { class: "meta" }, m.editedAt ? h("span", {}, "edited") : null, h("time", { datetime: new Date(m.createdAt).toISOString() }, clock(m.createdAt))));
     const actions = canChange && !(this.editing && this.editing.id === m.id)
