@@ -392,3 +392,13 @@ def axe_violations(
         if v["impact"] in impacts
         for node in v["nodes"]
     ]
+
+
+def screenshot(page: Page, name: str) -> None:
+    """With CHINWAG_SCREENSHOTS=1, save the page as docs/screenshots/<name> (the README shows
+    them); otherwise take it anyway (rendering must work) and drop it."""
+    data = page.screenshot()
+    assert data
+    if os.environ.get("CHINWAG_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / name).write_bytes(data)

@@ -25,6 +25,7 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     mount,
     open_tab,
     pages,
+    screenshot,
     server,
 )
 
@@ -122,6 +123,7 @@ def test_a_refused_send_says_why_and_retry_sends_it_once(
     expect(failed).to_contain_text("does not allow writing")
     error = tab.page.locator(".composer-error")
     expect(error).to_contain_text("Not sent: You can't write in this conversation")
+    screenshot(tab.page, "failed-send.png")
     assert server.stored_texts(conversation) == []
     failed.get_by_role("button", name="Retry").click()
     expect(tab.page.locator(".row[data-message-id]")).to_have_count(1)

@@ -27,6 +27,7 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     mount,
     open_tab,
     pages,
+    screenshot,
 )
 
 
@@ -96,6 +97,7 @@ def test_a_server_crash_is_shown_and_nothing_written_meanwhile_is_lost_or_double
         expect(launcher_status).to_have_text("Offline")
         retry = alice.page.get_by_role("button", name="Retry")
         expect(retry).to_be_visible()
+        screenshot(alice.page, "offline.png")
         retry.click()
         expect(alice.page.locator(".connection-text")).to_contain_text("Offline", timeout=30_000)
         expect(alice.pending()).to_have_count(2)

@@ -81,7 +81,7 @@ export class Inbox extends Box {
         h("button", { type: "button", class: `item ${unread ? "unread" : ""}`, "data-conversation-id": c.id, "aria-current": c.id === selected ? "true" : "false", onclick: () => this.select(c.id) },
           avatar(face, "", others.length !== 1),
           h("div", { class: "body" },
-            h("div", { class: "line" }, h("span", { class: "name" }, title, unread ? h("span", { class: "sr" }, `, ${unread} unread`) : null), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
+            h("div", { class: "line" }, h("span", { class: "name" }, title, unread ? h("span", { class: "inline-sr" }, `, ${unread} unread`) : null), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
             h("div", { class: "line" }, h("span", { class: "preview" }, c.access === "None" ? "You left this conversation" : preview), unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null))));
     }));
   }

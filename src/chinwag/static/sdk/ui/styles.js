@@ -30,6 +30,9 @@ export const STYLES = `
 button { font: inherit; color: inherit; }
 :focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+/* Hidden text that joins the words around it in an accessible name (an absolutely placed .sr
+   would add a space before it). */
+.inline-sr { font-size: 0; }
 
 /* The UI fills the element it is mounted in (give that element a height) and scrolls inside it. */
 .frame { display: flex; height: 100%; min-height: 0; max-width: 100%; background: var(--surface); border: 1px solid var(--border);
