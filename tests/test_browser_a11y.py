@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser_support import (  # noqa: F401 - fixtures
+    APP_ID,
     Pages,
     Server,
     Tab,
@@ -76,6 +77,7 @@ def test_inbox_wide_and_narrow(
 ) -> None:
     tab = open_tab(pages.sample(server.url, boot("me", mount("inbox", group))))
     expect(tab.log()).to_contain_text("Hello from Hal")
+    expect(tab.page.locator('.item[aria-current="true"]')).to_have_count(1)  # the open one
     clean(tab.page, axe)
     phone = open_tab(pages.sample(server.url, boot("me", mount("inbox"))), width=375, height=700)
     expect(phone.page.get_by_role("button", name="Accessible group")).to_be_visible()
@@ -115,3 +117,12 @@ def test_offline_with_a_message_waiting(
         clean(tab.page, axe)
     finally:
         own.stop()
+
+
+def test_demo(server: Server, open_tab: Callable[..., Tab], axe: str) -> None:
+    tab = open_tab(f"{server.url}/demo?app={APP_ID}")
+    expect(tab.page.locator(".person").first).to_be_visible()
+    clean(tab.page, axe)
+    tab.page.locator(".person").first.click()
+    expect(tab.field()).to_be_visible()
+    clean(tab.page, axe)

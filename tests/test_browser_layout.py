@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser_support import (  # noqa: F401 - fixtures
+    APP_ID,
     Pages,
     Server,
     Tab,
@@ -129,3 +130,16 @@ def test_an_element_without_a_height_gets_a_usable_chat(
     b = assert_fills(tab.page)
     assert b["element"][3] == pytest.approx(360, abs=1)
     assert any("has no height of its own" in line for line in tab.console), tab.console
+
+
+def test_the_demo_fits_a_phone(server: Server, open_tab: Callable[..., Tab]) -> None:
+    tab = open_tab(f"{server.url}/demo?app={APP_ID}", width=375, height=700)
+    tab.page.locator(".person").first.click()
+    expect(tab.field()).to_be_visible()
+    widths = tab.page.evaluate(
+        "[document.documentElement.scrollWidth, document.querySelector('.bar').scrollWidth]"
+    )
+    assert max(widths) <= 375, widths
+    for chip in tab.page.locator(".chip").all():
+        box = chip.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, box

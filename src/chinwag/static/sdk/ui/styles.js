@@ -10,7 +10,7 @@ export const STYLES = `
   --bg: var(--chinwag-bg, #f6f7fb);
   --surface: var(--chinwag-surface, #ffffff);
   --text: var(--chinwag-text, #1f2430);
-  --muted: var(--chinwag-muted, #6b7280);
+  --muted: var(--chinwag-muted, #5f6673);
   --border: var(--chinwag-border, #e3e6ee);
   --mine: var(--chinwag-mine, var(--accent));
   --mine-text: var(--chinwag-mine-text, var(--accent-text));
