@@ -33,15 +33,15 @@ LIMIT = 10_000
 
 #: Texts whose first send gets this error reply instead of the server's.
 REFUSALS: dict[str, dict[str, Any]] = {
-    "refuse: not allowed": {
+    "Can I still post here?": {
         "errorCode": "NOT_ALLOWED_TO_WRITE",
         "reasons": ["the user's access (Read) does not allow writing"],
     },
-    "refuse: discard me": {
+    "Never mind, discard this": {
         "errorCode": "NOT_ALLOWED_TO_WRITE",
         "reasons": ["the user's access (Read) does not allow writing"],
     },
-    "refuse: too fast": {
+    "Quick one": {
         "errorCode": "RATE_LIMITED",
         "reasons": ["too many requests on this connection"],
         "retryAfter": 1,
@@ -116,7 +116,7 @@ def test_a_refused_send_says_why_and_retry_sends_it_once(
     chat: tuple[Tab, str], server: Server
 ) -> None:
     tab, conversation = chat
-    tab.say("refuse: not allowed")
+    tab.say("Can I still post here?")
     failed = tab.page.locator('.row[data-state="failed"]')
     expect(failed).to_have_count(1)
     expect(failed).to_contain_text("Not sent · Retry")
@@ -129,21 +129,21 @@ def test_a_refused_send_says_why_and_retry_sends_it_once(
     expect(tab.page.locator(".row[data-message-id]")).to_have_count(1)
     expect(tab.pending()).to_have_count(0)
     expect(error).to_be_hidden()
-    assert server.stored_texts(conversation) == ["refuse: not allowed"]
+    assert server.stored_texts(conversation) == ["Can I still post here?"]
     # Discard drops a failed message without sending it.
-    tab.say("refuse: discard me")
+    tab.say("Never mind, discard this")
     expect(failed).to_have_count(1)
     failed.get_by_role("button", name="Discard").click()
     expect(tab.pending()).to_have_count(0)
     expect(error).to_be_hidden()
-    assert server.stored_texts(conversation) == ["refuse: not allowed"]
+    assert server.stored_texts(conversation) == ["Can I still post here?"]
 
 
 def test_rate_limited_shows_the_wait_and_sends_after_it(
     chat: tuple[Tab, str], server: Server
 ) -> None:
     tab, conversation = chat
-    tab.say("refuse: too fast")
+    tab.say("Quick one")
     tab.say("next in line")
     error = tab.page.locator(".composer-error")
     expect(error).to_have_text("You are sending messages too fast; sending again in 1 s.")
@@ -151,8 +151,8 @@ def test_rate_limited_shows_the_wait_and_sends_after_it(
     expect(tab.pending()).to_have_count(2)
     expect(tab.page.locator(".row[data-message-id]")).to_have_count(2, timeout=15_000)
     expect(error).to_be_hidden()
-    assert tab.shown() == ["refuse: too fast", "next in line"]
-    assert server.stored_texts(conversation) == ["refuse: too fast", "next in line"]
+    assert tab.shown() == ["Quick one", "next in line"]
+    assert server.stored_texts(conversation) == ["Quick one", "next in line"]
 
 
 def test_a_muted_guest_is_told_so(
