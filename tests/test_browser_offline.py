@@ -191,3 +191,37 @@ def test_a_send_whose_reply_is_lost_is_stored_once(
         assert len(keys) == 2 and keys[0] == keys[1], keys
     finally:
         server.stop()
+
+
+def test_a_reconnect_refused_for_good_is_shown_and_fails_what_waited(
+    tmp_path: Path, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    """Identity verification is switched on while the page is connected without a signature:
+    after a restart its reconnect is refused, so the UI says it is disconnected and why, and the
+    message written meanwhile is "Not sent" with that reason rather than waiting forever."""
+    server = Server(tmp_path)
+    server.start()
+    try:
+        server.user("alice", "Alice")
+        server.user("bob", "Bob")
+        conversation = cid()
+        server.conversation(conversation, ["alice", "bob"])
+        tab = open_tab(pages.sample(server.url, boot("alice", mount("chatbox", conversation))))
+        tab.wait_done()
+        tab.say("hello")
+        expect(tab.page.locator(".row[data-message-id]")).to_have_count(1)
+        server.rest("PATCH", "/settings", {"identityVerification": True})
+        server.kill()
+        expect(tab.page.locator(".connection-text")).to_have_text("Reconnecting…", timeout=5_000)
+        tab.say("written while away")
+        expect(tab.pending()).to_have_count(1)
+        server.start()
+        tab.page.evaluate("window.session.reconnect()")
+        banner = tab.page.locator(".connection-text")
+        expect(banner).to_contain_text("Disconnected from the chat", timeout=30_000)
+        assert tab.page.evaluate("window.session.connectionState") == "closed"
+        failed = tab.page.locator('.row[data-state="failed"]')
+        expect(failed).to_contain_text("Not sent")
+        assert server.stored_texts(conversation) == ["hello"]
+    finally:
+        server.stop()

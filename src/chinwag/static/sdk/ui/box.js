@@ -20,13 +20,19 @@ export class ConnectionBanner {
     this.text = h("span", { class: "connection-text" });
     this.retry = h("button", { type: "button", class: "connection-retry", onclick: () => session.reconnect() }, "Retry");
     this.el = h("div", { class: "connection", role: "status", "data-connection": session.connectionState }, this.text, this.retry);
-    this._sub = session.onConnectionChange(() => this.render());
+    this._sub = session.onConnectionChange(({ state, previous, error }) => {
+      // Refused for good after having been connected (not destroyed, not a refused start,
+      // which the box itself shows): say so, with the server's reason.
+      this._lostFor = state === "closed" && error && previous !== "connecting" ? error : null;
+      this.render();
+    });
     this.render();
   }
 
   render() {
     const state = this.session.connectionState;
-    const text = CONNECTION_TEXT[state] || "";
+    const why = this._lostFor && ((this._lostFor.reasons && this._lostFor.reasons[0]) || this._lostFor.message);
+    const text = CONNECTION_TEXT[state] || (why ? `Disconnected from the chat: ${why}` : "");
     this.el.dataset.connection = state;
     this.el.classList.toggle("shown", !!text);
     this.text.textContent = text;

@@ -117,7 +117,7 @@ button { font: inherit; color: inherit; }
 /* Connection state: shown while the socket is lost, gone once connected and caught up. */
 .connection { display: flex; align-items: center; justify-content: center; gap: 10px; flex-wrap: wrap; padding: 6px 12px;
   font-size: 12.5px; background: #fef3c7; color: #78350f; border-bottom: 1px solid #fcd34d; text-align: center; }
-.connection[data-connection="offline"] { background: #fee2e2; color: #7f1d1d; border-bottom-color: #fca5a5; }
+.connection[data-connection="offline"], .connection[data-connection="closed"] { background: #fee2e2; color: #7f1d1d; border-bottom-color: #fca5a5; }
 .connection:not(.shown) { display: none; }
 .connection-retry { border: 1px solid currentColor; background: transparent; border-radius: 999px; padding: 1px 10px; cursor: pointer; font-weight: 600; }
 
