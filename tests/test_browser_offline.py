@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import WebSocketRoute, expect
 
 from tests.browser_support import (  # noqa: F401 - fixtures
@@ -29,6 +30,16 @@ from tests.browser_support import (  # noqa: F401 - fixtures
     pages,
     screenshot,
 )
+
+
+@pytest.fixture
+def server_for_test(tmp_path: Path) -> Iterator[Server]:
+    server = Server(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def eventually(check: Callable[[], Any], timeout: float = 20, what: str = "") -> Any:
@@ -225,3 +236,71 @@ def test_a_reconnect_refused_for_good_is_shown_and_fails_what_waited(
         assert server.stored_texts(conversation) == ["hello"]
     finally:
         server.stop()
+
+
+def test_the_browser_going_offline_is_shown_at_once(
+    server_for_test: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    """The network goes (the browser's own offline mode): the socket may not notice for long,
+    but the browser does, so the UI says "Offline" at once; back online, the message written
+    meanwhile goes, once."""
+    server = server_for_test
+    server.user("alice", "Alice")
+    server.user("bob", "Bob")
+    conversation = cid()
+    server.conversation(conversation, ["alice", "bob"])
+    tab = open_tab(pages.sample(server.url, boot("alice", mount("chatbox", conversation))))
+    tab.wait_done()
+    tab.say("online")
+    expect(tab.page.locator(".row[data-message-id]")).to_have_count(1)
+    tab.page.context.set_offline(True)
+    expect(tab.page.locator(".connection-text")).to_contain_text("Offline", timeout=5_000)
+    tab.say("no network")
+    expect(tab.pending()).to_have_count(1)
+    tab.page.context.set_offline(False)
+    expect(tab.page.locator(".connection")).to_be_hidden(timeout=30_000)
+    expect(tab.pending()).to_have_count(0)
+    eventually(lambda: tab.shown() == ["online", "no network"], what=str(tab.shown()))
+    assert server.stored_texts(conversation) == ["online", "no network"]
+
+
+def test_a_socket_that_dies_silently_is_given_up(
+    server_for_test: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    """Nothing arrives any more and nothing closes (a dead network path): the SDK's keepalive
+    ping goes unanswered, so it gives the socket up and reconnects; what was written meanwhile
+    is stored once. Waits for the keepalive (25 s of silence, then 10 s for the answer)."""
+    server = server_for_test
+    server.user("alice", "Alice")
+    server.user("bob", "Bob")
+    conversation = cid()
+    server.conversation(conversation, ["alice", "bob"])
+    sockets: list[dict[str, bool]] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        upstream = ws.connect_to_server()
+        link = {"dead": False}
+        sockets.append(link)
+        ws.on_message(lambda m: None if link["dead"] else upstream.send(m))
+        upstream.on_message(lambda m: None if link["dead"] else ws.send(m))
+
+    tab = open_tab("about:blank")
+    tab.page.route_web_socket(lambda url: "/realtime/" in url, route)
+    tab.page.goto(pages.sample(server.url, boot("alice", mount("chatbox", conversation))))
+    tab.wait_done()
+    tab.say("before")
+    expect(tab.page.locator(".row[data-message-id]")).to_have_count(1)
+    tab.page.evaluate(
+        "window.__states = [];"
+        "window.session.onConnectionChange((e) => window.__states.push(e.state))"
+    )
+    sockets[-1]["dead"] = True
+    tab.say("into the void")  # its frame is swallowed: no reply, no close
+    # The banner may show only briefly (the reconnect itself is quick): follow the states.
+    tab.page.wait_for_function(
+        "window.__states.join() === 'reconnecting,connected'", timeout=60_000
+    )
+    expect(tab.page.locator(".connection")).to_be_hidden()
+    assert len(sockets) >= 2
+    eventually(lambda: tab.shown() == ["before", "into the void"], what=str(tab.shown()))
+    assert server.stored_texts(conversation) == ["before", "into the void"]

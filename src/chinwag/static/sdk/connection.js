@@ -10,6 +10,7 @@ import { Emitter } from "./emitter.js";
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const ACK_AFTER_MS = 1000; // pushes within this long share one cumulative ACK (the server needs none)
 const PING_AFTER_MS = 25000; // client silence after which a ping keeps proxies from dropping the socket
+const PING_ANSWER_MS = 10000; // a ping unanswered this long means the socket died silently
 
 export class Connection extends Emitter {
   /** `urlFor()` returns the socket URL (it may change, e.g. when a token is refreshed). */
@@ -72,6 +73,22 @@ export class Connection extends Emitter {
       if (this.state === "open") this._send(frame);
       else this._queue.push(frame);
     });
+  }
+
+  /** Give up this socket now rather than when it times out (the browser went offline, or a
+   * ping went unanswered), and reconnect as after any lost connection. */
+  drop(reason = "the browser went offline") {
+    const socket = this._socket;
+    if (this._closed || !socket || !socket.onclose) return;
+    const lost = socket.onclose;
+    socket.onclose = null;
+    socket.onmessage = null;
+    try {
+      socket.close(1000, reason);
+    } catch {
+      // already closing
+    }
+    lost({ code: 1006, reason });
   }
 
   close() {
@@ -160,7 +177,10 @@ export class Connection extends Emitter {
     this._socket.send(JSON.stringify(frame));
     clearTimeout(this._pingTimer);
     this._pingTimer = setTimeout(() => {
-      if (this.state === "open") this.request("GET", "/ping").catch(() => {});
+      if (this.state !== "open") return;
+      const socket = this._socket;
+      const dead = setTimeout(() => { if (this._socket === socket) this.drop("a ping went unanswered"); }, PING_ANSWER_MS);
+      this.request("GET", "/ping").catch(() => {}).finally(() => clearTimeout(dead));
     }, PING_AFTER_MS);
   }
 

@@ -52,7 +52,9 @@ export class Session extends Emitter {
     this._connection.subscribe("state", (state) => this._onSocketState(state));
     this._connection.subscribe("closed", (error) => this._setConnectionState("closed", error));
     this._online = () => this._connection.retryNow();
+    this._offline = () => this._connection.drop();
     globalThis.addEventListener?.("online", this._online);
+    globalThis.addEventListener?.("offline", this._offline);
     this._ready = this._start();
     this._ready.then(
       () => { if (this._connection.state === "open") this._setConnectionState("connected"); },
@@ -85,6 +87,10 @@ export class Session extends Emitter {
   _onSocketState(state) {
     if (state !== "waiting" && state !== "connecting") return;
     if (this._connectionState !== "connected") return; // first connection, or already lost
+    if (globalThis.navigator && navigator.onLine === false) {
+      this._setConnectionState("offline"); // the browser knows: no need to wait to say so
+      return;
+    }
     this._setConnectionState("reconnecting");
     clearTimeout(this._offlineTimer);
     this._offlineTimer = setTimeout(() => {
@@ -191,6 +197,7 @@ export class Session extends Emitter {
     for (const box of this._boxes) box.destroy();
     this.isAlive = false;
     globalThis.removeEventListener?.("online", this._online);
+    globalThis.removeEventListener?.("offline", this._offline);
     this._connection.close();
     this._setConnectionState("closed");
     this._outbox.failAll(destroyedError());
