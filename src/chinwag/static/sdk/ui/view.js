@@ -153,6 +153,7 @@ export class ConversationView {
   destroy() {
     this._detach();
     if (this.banner) this.banner.destroy();
+    clearTimeout(this._tick);
     this._resize.disconnect();
     document.removeEventListener("visibilitychange", this._onVisible);
     this.el.remove();
@@ -356,9 +357,11 @@ export class ConversationView {
     const waiting = pending.find((p) => p.waitUntil);
     const failed = [...pending].reverse().find((p) => p.state === "failed");
     let text = this._localError;
+    clearTimeout(this._tick);
     if (!text && waiting) {
       const seconds = Math.max(1, Math.ceil((waiting.waitUntil - Date.now()) / 1000));
       text = `You are sending messages too fast; sending again in ${seconds} s.`;
+      this._tick = setTimeout(() => this._renderComposerError(), 1000); // count down
     }
     if (!text && failed) text = `Not sent: ${sendRefusal(failed.error, { muted: this._muted() })}`;
     if (this.composerError.textContent !== text) this.composerError.textContent = text;
