@@ -3,21 +3,31 @@
 
 import { h, uid, ICONS } from "./dom.js";
 import { clock, colorFor, day, initials, listNames } from "./format.js";
-import { report } from "../errors.js";
+import { report, sendRefusal } from "../errors.js";
+import { MAX_TEXT } from "../feed.js";
+import { ConnectionBanner } from "./box.js";
 
 export const REMOVED_NOTICE = "You are not part of this conversation anymore.";
+const COUNTER_FROM = MAX_TEXT - 1000; // the character counter shows from this many characters on
+const number = (n) => n.toLocaleString("en-US");
 
 export function avatar(user, size, group) {
   const name = (user && user.name) || (user && user.id) || "?";
   const photo = user && user.photoUrl;
-  const el = h("div", { class: `avatar ${size || ""} ${group ? "group" : ""}`.trim(), "aria-hidden": "true" }, photo ? "" : initials(name));
+  const el = h("div", { class: `avatar ${size || ""} ${group ? "group" : ""}`.trim(), "aria-hidden": "true" }, initials(name));
   el.style.backgroundColor = colorFor((user && user.id) || name);
-  if (photo) el.style.backgroundImage = `url("${String(photo).replace(/"/g, "%22")}")`;
+  if (photo) {
+    // The photo covers the initials; a URL that fails to load leaves the initials showing.
+    const img = h("img", { src: String(photo), alt: "", decoding: "async", referrerpolicy: "no-referrer" });
+    img.addEventListener("error", () => { img.remove(); el.classList.remove("has-photo"); });
+    el.classList.add("has-photo");
+    el.append(img);
+  }
   return el;
 }
 
 export class ConversationView {
-  constructor(box, { closable = false, back = null } = {}) {
+  constructor(box, { closable = false, back = null, banner = true } = {}) {
     this.box = box;
     this.session = box.session;
     this.options = box.options || {};
@@ -26,6 +36,7 @@ export class ConversationView {
     this.confirming = null;
     this._subs = [];
     const fieldId = uid("chinwag-field");
+    const notesId = uid("chinwag-field-notes");
     this.title = h("h2", { class: "title" });
     this.subtitle = h("p", { class: "subtitle" });
     this.guestBadge = h("span", { class: "badge-guest", hidden: true, html: `${ICONS.eye}<span>Guest</span>`, title: "You are watching this conversation as a guest" });
@@ -55,10 +66,15 @@ export class ConversationView {
       placeholder: field.placeholder || "Say something...",
       spellcheck: field.spellcheck === false ? "false" : "true",
       "aria-label": "Message",
+      "aria-describedby": notesId,
       enterkeyhint: "send",
     });
+    this.composerError = h("p", { class: "composer-error", role: "alert" });
+    this.counter = h("span", { class: "counter", hidden: true });
+    this.notes = h("div", { class: "field-notes", id: notesId }, this.composerError, this.counter);
+    this._localError = "";
     this.sendButton = h("button", { class: "send", type: "submit", "aria-label": "Send message", html: ICONS.send });
-    this.form = h("form", { class: "field", hidden: true, "aria-label": "Write a message" }, h("label", { class: "sr", for: fieldId }, "Message"), this.textarea, this.sendButton);
+    this.form = h("form", { class: "field", hidden: true, "aria-label": "Write a message" }, h("label", { class: "sr", for: fieldId }, "Message"), this.notes, this.textarea, this.sendButton);
     this.form.addEventListener("submit", (e) => { e.preventDefault(); this._submit(); });
     this.textarea.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing && field.enterSendsMessage !== false) {
@@ -68,11 +84,14 @@ export class ConversationView {
     });
     this.textarea.addEventListener("input", () => {
       this._autosize();
+      this._renderCounter();
+      if (this._localError) this._setLocalError("");
       if (this.textarea.value && this.feed) this.feed.markTyping();
     });
     this.readonly = h("div", { class: "readonly", hidden: true });
     this.status = h("div", { class: "sr", role: "status" });
-    this.el = h("section", { class: "chat", "aria-label": "Chat" }, this.header, this.list, this.typing, this.form, this.readonly, this.status, this.announce);
+    this.banner = banner ? new ConnectionBanner(this.session) : null;
+    this.el = h("section", { class: "chat", "aria-label": "Chat" }, this.header, this.banner && this.banner.el, this.list, this.typing, this.form, this.readonly, this.status, this.announce);
     this.fieldVisible = field.visible !== false;
     this._onVisible = () => this._markRead();
     document.addEventListener("visibilitychange", this._onVisible);
@@ -133,6 +152,8 @@ export class ConversationView {
 
   destroy() {
     this._detach();
+    if (this.banner) this.banner.destroy();
+    clearTimeout(this._tick);
     this._resize.disconnect();
     document.removeEventListener("visibilitychange", this._onVisible);
     this.el.remove();
@@ -229,6 +250,7 @@ export class ConversationView {
       }
       previous = m;
     }
+    for (const p of feed.pending) nodes.push(this._pendingRow(p));
     if (feed.view.kind === "former") nodes.push(h("div", { class: "notice", role: "status" }, REMOVED_NOTICE));
     list.replaceChildren(...nodes);
     this._stick = !!(change.reset || atBottom || (change.added && change.added.senderId === me));
@@ -259,8 +281,12 @@ export class ConversationView {
     } else {
       content = h("div", { class: "text" }, m.text);
     }
+    const guest = this.feed.guestIds.has(m.id);
+    const tag = guest ? h("span", { class: "tag-guest", title: "Sent by a guest: not a participant of this conversation" }, "Guest") : null;
     const bubble = h("div", { class: "bubble" },
-      !mine && !cont ? h("span", { class: "sender", style: `color: ${colorFor(sender.id)}` }, sender.name) : h("span", { class: "sr" }, mine ? "You" : sender.name),
+      !mine && !cont ? h("span", { class: "sender" }, h("span", { style: `color: ${colorFor(sender.id)}` }, sender.name), tag)
+        : h("span", { class: "sr" }, mine ? "You" : sender.name, guest ? " (guest)" : ""),
+      (mine || cont) && tag ? h("span", { class: "sender", "aria-hidden": "true" }, tag) : null,
       content,
       h("div", { class: "meta" }, m.editedAt ? h("span", {}, "edited") : null, h("time", { datetime: new Date(m.createdAt).toISOString() }, clock(m.createdAt))));
     const actions = canChange && !(this.editing && this.editing.id === m.id)
@@ -271,6 +297,35 @@ export class ConversationView {
     return h("div", { class: `row ${mine ? "mine" : ""} ${cont ? "cont" : ""}`, "data-message-id": m.id, "data-sender-id": m.senderId },
       mine ? null : cont ? h("div", { class: "spacer" }) : avatar(sender, "small"),
       bubble, actions);
+  }
+
+  /** A message the outbox is still sending ("Sending…") or could not send ("Not sent · Retry"). */
+  _pendingRow(p) {
+    const failed = p.state === "failed";
+    const status = failed
+      ? h("div", { class: "pending-status" }, h("span", {}, "Not sent"), " · ",
+          h("button", { type: "button", class: "link", onclick: () => this._retry(p) }, "Retry"), " · ",
+          h("button", { type: "button", class: "link", onclick: () => this.feed && this.feed.discard(p.key) }, "Discard"))
+      : h("div", { class: "pending-status" }, p.waitUntil ? "Waiting to send…" : "Sending…");
+    return h("div", { class: `row mine pending ${failed ? "failed" : ""}`, "data-pending-key": p.key, "data-state": failed ? "failed" : "sending" },
+      h("div", { class: "bubble" }, h("span", { class: "sr" }, "You"), h("div", { class: "text" }, p.text), status,
+        failed ? h("p", { class: "pending-reason" }, sendRefusal(p.error, { muted: this._muted() })) : null));
+  }
+
+  async _retry(p) {
+    if (!this.feed) return;
+    try {
+      await this.feed.retry(p.key);
+    } catch (error) {
+      report(error, "sending a message again");
+    }
+  }
+
+  /** A guest who may not write although the conversation lets guests write has been muted. */
+  _muted() {
+    const feed = this.feed;
+    if (!feed || !feed.view || feed.view.kind !== "guest" || feed.view.canWrite) return false;
+    return !!feed.muted || (!!feed.conversation && feed.conversation.guestAccess === "ReadWrite");
   }
 
   _receipt(m) {
@@ -288,8 +343,44 @@ export class ConversationView {
     this.readonly.hidden = true;
     if (!writable && view.kind !== "former") {
       this.readonly.hidden = false;
-      this.readonly.textContent = view.kind === "guest" ? "You are watching this conversation as a guest (read only)." : "You can read this conversation but not write in it.";
+      this.readonly.textContent = this._muted() ? "You are muted in this conversation: you can read it but not write in it."
+        : view.kind === "guest" ? "You are watching this conversation as a guest (read only)."
+        : "You can read this conversation but not write in it.";
     }
+    this._renderComposerError();
+  }
+
+  /** The composer's error line: a send refused here (too long), a wait after a 429, or the
+   * newest message the server refused. */
+  _renderComposerError() {
+    const pending = this.feed ? this.feed.pending : [];
+    const waiting = pending.find((p) => p.waitUntil);
+    const failed = [...pending].reverse().find((p) => p.state === "failed");
+    let text = this._localError;
+    clearTimeout(this._tick);
+    if (!text && waiting) {
+      const seconds = Math.max(1, Math.ceil((waiting.waitUntil - Date.now()) / 1000));
+      text = `You are sending messages too fast; sending again in ${seconds} s.`;
+      this._tick = setTimeout(() => this._renderComposerError(), 1000); // count down
+    }
+    if (!text && failed) text = `Not sent: ${sendRefusal(failed.error, { muted: this._muted() })}`;
+    if (this.composerError.textContent !== text) this.composerError.textContent = text;
+    this.composerError.hidden = !text;
+    this.notes.hidden = this.composerError.hidden && this.counter.hidden;
+  }
+
+  _setLocalError(text) {
+    this._localError = text || "";
+    this._renderComposerError();
+  }
+
+  _renderCounter() {
+    const value = this.textarea.value;
+    const n = value.length < COUNTER_FROM ? 0 : [...value].length;
+    this.counter.hidden = n < COUNTER_FROM;
+    this.counter.textContent = `${number(n)} / ${number(MAX_TEXT)}`;
+    this.counter.classList.toggle("over", n > MAX_TEXT);
+    this.notes.hidden = this.composerError.hidden && this.counter.hidden;
   }
 
   _renderTyping() {
@@ -333,14 +424,22 @@ export class ConversationView {
     if (!feed || !raw.trim()) return;
     const outgoing = this.box._beforeSend(raw.trim(), feed);
     if (!outgoing) return;
+    const length = [...outgoing.text].length;
+    if (length > MAX_TEXT) {
+      // Refused here, before it is shown as sent: the field keeps the text to shorten.
+      this._setLocalError(`This message is ${number(length)} characters long; the limit is ${number(MAX_TEXT)}. Shorten it to send it.`);
+      return;
+    }
+    this._setLocalError("");
     this.textarea.value = "";
     this._autosize();
+    this._renderCounter();
     try {
       await feed.send(outgoing.text, outgoing.custom);
       this.status.textContent = "Message sent";
     } catch (error) {
-      this.textarea.value = raw;
-      this.status.textContent = `Not sent: ${error.reasons ? error.reasons[0] : error.message}`;
+      // The message stays in the list as "Not sent · Retry", with the reason beside the field.
+      this.status.textContent = `Not sent: ${sendRefusal(error, { muted: this._muted() })}`;
       report(error, "sending a message");
     }
   }
