@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chinwag.domain import markup
 from chinwag.domain.access import Access
 from chinwag.storage.moderation import Invite
 from chinwag.storage.records import Conversation, Message, Participant, User
@@ -34,6 +35,7 @@ def message_json(m: Message, read_by: list[str] | None = None) -> dict[str, Any]
         "type": m.type,
         "senderId": m.sender_id,
         "text": m.text,
+        "content": markup.content(m.text),
         "custom": m.custom,
         "readBy": read_by if read_by is not None else [],
         "attachment": None,
