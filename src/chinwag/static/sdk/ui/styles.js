@@ -75,6 +75,12 @@ button { font: inherit; color: inherit; }
 .tag-guest { padding: 0 6px; border-radius: 999px; font-size: 10.5px; font-weight: 650; letter-spacing: .02em;
   color: #3730a3; background: #e0e7ff; border: 1px solid #c7d2fe; }
 .text { white-space: pre-wrap; }
+.text a { color: inherit; text-decoration: underline; }
+.text code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.92em;
+  padding: 0 3px; border-radius: 4px; background: color-mix(in srgb, currentColor 12%, transparent); }
+.text .mention { font-weight: 600; }
+.text .mention.me { text-decoration: underline; text-decoration-thickness: 2px; }
+.text ul.bullets { margin: 2px 0; padding-left: 1.2em; white-space: normal; }
 .meta { display: flex; justify-content: flex-end; gap: 6px; margin-top: 2px; font-size: 11px; color: var(--muted); }
 .row.mine .meta { color: inherit; }
 .actions { display: flex; gap: 2px; opacity: 0; transition: opacity .12s; align-self: center; }

@@ -3,6 +3,7 @@
 
 import { h, uid, ICONS } from "./dom.js";
 import { clock, colorFor, day, initials, listNames } from "./format.js";
+import { renderContent } from "./content.js";
 import { report, sendRefusal } from "../errors.js";
 import { MAX_TEXT } from "../feed.js";
 import { ConnectionBanner } from "./box.js";
@@ -279,7 +280,8 @@ export class ConversationView {
         h("button", { type: "button", onclick: () => this._cancelEdit() }, "Cancel"),
         h("button", { type: "button", class: "primary", onclick: () => this._saveEdit(m) }, "Save")));
     } else {
-      content = h("div", { class: "text" }, m.text);
+      const names = { me: this.session.me.id, of: (id) => this.session.userName(id) };
+      content = h("div", { class: "text" }, renderContent(m.content, m.text, names));
     }
     const guest = this.feed.guestIds.has(m.id);
     const tag = guest ? h("span", { class: "tag-guest", title: "Sent by a guest: not a participant of this conversation" }, "Guest") : null;
