@@ -56,3 +56,50 @@ def test_markup_renders_safely(server: Server, pages: Pages, open_tab: Callable[
     # Mentions show the name; the reader's own one stands out.
     expect(text.locator(".mention.me")).to_have_text("@Rita Reader")
     expect(text.locator(".mention:not(.me)")).to_have_text("@Tom Third")
+
+
+def test_reply_quotes_the_original_and_leads_back_to_it(
+    server: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    server.user("una", "Una Ask")
+    server.user("vic", "Vic Answer")
+    server.user("wes", "Wes Watch")
+    conversation = cid()
+    server.conversation(conversation, ["una", "vic", "wes"], subject="Replies")
+    server.send(conversation, "una", "Is the preserve still available?\nAsking for a friend")
+    for n in range(40):  # enough later messages to push the original out of the first page
+        server.send(conversation, "wes", f"filler {n}")
+    vic = open_tab(pages.sample(server.url, boot("vic", mount("chatbox", conversation))))
+    expect(vic.log()).to_contain_text("filler 39")
+    last = vic.page.locator(".row[data-sender-id=wes]").last
+    last.hover()
+    last.get_by_role("button", name="Reply to Wes Watch").click()
+    expect(vic.page.locator(".reply-bar")).to_contain_text("Replying to Wes Watch: filler 39")
+    vic.say("Yes, from Monday.")
+    mine = vic.page.locator(".row.mine").last
+    expect(mine.locator(".quote")).to_have_text("Wes Watch: filler 39")
+    expect(vic.page.locator(".reply-bar")).to_be_hidden()
+    stored = server.rest("GET", f"/conversations/{conversation}/messages?limit=1")["data"][0]
+    assert stored["text"] == "Yes, from Monday." and stored["referencedMessageId"]
+
+    # A reply to a message outside the loaded pages: the quote loads history to reach it.
+    first = server.rest("GET", f"/conversations/{conversation}/messages?limit=100")["data"][-1]
+    server.rest(
+        "POST",
+        f"/conversations/{conversation}/messages",
+        [
+            {
+                "type": "UserMessage",
+                "sender": "una",
+                "text": "About my question",
+                "referencedMessageId": first["id"],
+            }
+        ],
+    )
+    quote = vic.page.locator(".row[data-sender-id=una] .quote").last
+    expect(quote).to_be_visible()
+    quote.click()
+    original = vic.page.locator(f'.row[data-message-id="{first["id"]}"]')
+    expect(original).to_be_visible()
+    expect(original).to_contain_text("Is the preserve still available?")
+    expect(quote).to_have_text("Una Ask: Is the preserve still available?")

@@ -332,9 +332,18 @@ export class Feed extends Emitter {
     return [...this.typing.keys()];
   }
 
-  send(text, custom) {
+  send(text, custom, referencedMessageId = null) {
     this._typedAt = 0; // a sent message ends the typing; the next keystroke says so again
-    return this.session._send(this.id, text, custom, this.newestPosition);
+    return this.session._send(this.id, text, custom, this.newestPosition, referencedMessageId);
+  }
+
+  /** Load older pages until the message is here (for a reply's quote); whether it is. */
+  async find(messageId, maxPages = 20) {
+    for (let page = 0; page < maxPages; page += 1) {
+      if (this.messages.some((m) => m.id === messageId)) return true;
+      if (!(await this.loadOlder())) break;
+    }
+    return this.messages.some((m) => m.id === messageId);
   }
 
   retry(key) {

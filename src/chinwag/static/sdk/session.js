@@ -236,8 +236,8 @@ export class Session extends Emitter {
 
   /** Send through the outbox: resolves to `{id, position}` once stored, rejects on a final
    * refusal. Queued while offline; `basePosition` is the newest position the sender had seen. */
-  _send(conversationId, text, custom, basePosition = null) {
-    return this._outbox.add(conversationId, text, custom, basePosition).done;
+  _send(conversationId, text, custom, basePosition = null, referencedMessageId = null) {
+    return this._outbox.add(conversationId, text, custom, basePosition, referencedMessageId).done;
   }
 
   /** A Feed for the conversation, shared by the boxes showing it. */
@@ -357,12 +357,13 @@ class Outbox extends Emitter {
     this._draining = new Set(); // conversation ids whose queue is being sent
   }
 
-  add(conversationId, text, custom, basePosition) {
+  add(conversationId, text, custom, basePosition, referencedMessageId = null) {
     const entry = {
       key: randomHex(16),
       conversationId,
       text,
       custom: custom || undefined,
+      referencedMessageId: referencedMessageId || null,
       createdAt: Date.now(),
       basePosition,
       state: "sending", // sending | failed
@@ -446,6 +447,7 @@ class Outbox extends Emitter {
       }
       const message = { text: entry.text, idempotencyKey: entry.key };
       if (entry.custom) message.custom = entry.custom;
+      if (entry.referencedMessageId) message.referencedMessageId = entry.referencedMessageId;
       entry.attempted = true;
       try {
         const result = await this.session._remote.send(entry.conversationId, message);

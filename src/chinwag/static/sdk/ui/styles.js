@@ -81,6 +81,13 @@ button { font: inherit; color: inherit; }
 .text .mention { font-weight: 600; }
 .text .mention.me { text-decoration: underline; text-decoration-thickness: 2px; }
 .text ul.bullets { margin: 2px 0; padding-left: 1.2em; white-space: normal; }
+.quote { display: block; width: 100%; text-align: left; font: inherit; font-size: 12.5px; color: inherit;
+  border: 0; border-left: 3px solid currentColor; border-radius: 4px; margin: 2px 0 4px; padding: 2px 8px;
+  background: color-mix(in srgb, currentColor 10%, transparent); cursor: pointer; overflow-wrap: anywhere; }
+.reply-bar { order: -2; flex-basis: 100%; display: flex; align-items: center; gap: 8px; font-size: 12.5px; color: var(--muted); padding: 0 8px; }
+.reply-bar .reply-text { flex: 1; overflow-wrap: anywhere; }
+.reply-bar button { border: 0; background: transparent; color: var(--muted); cursor: pointer; font-size: 16px; }
+.row.flash .bubble { outline: 2px solid var(--accent); outline-offset: 2px; }
 .meta { display: flex; justify-content: flex-end; gap: 6px; margin-top: 2px; font-size: 11px; color: var(--muted); }
 .row.mine .meta { color: inherit; }
 .actions { display: flex; gap: 2px; opacity: 0; transition: opacity .12s; align-self: center; }

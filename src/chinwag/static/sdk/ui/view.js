@@ -35,6 +35,7 @@ export class ConversationView {
     this.feed = null;
     this.editing = null; // {id, draft}
     this.confirming = null;
+    this.replying = null; // the message the composer replies to
     this._subs = [];
     const fieldId = uid("chinwag-field");
     const notesId = uid("chinwag-field-notes");
@@ -75,7 +76,10 @@ export class ConversationView {
     this.notes = h("div", { class: "field-notes", id: notesId }, this.composerError, this.counter);
     this._localError = "";
     this.sendButton = h("button", { class: "send", type: "submit", "aria-label": "Send message", html: ICONS.send });
-    this.form = h("form", { class: "field", hidden: true, "aria-label": "Write a message" }, h("label", { class: "sr", for: fieldId }, "Message"), this.notes, this.textarea, this.sendButton);
+    this.replyQuote = h("span", { class: "reply-text" });
+    this.replyBar = h("div", { class: "reply-bar", hidden: true }, this.replyQuote,
+      h("button", { type: "button", class: "small", "aria-label": "Cancel the reply", onclick: () => this._reply(null) }, "×"));
+    this.form = h("form", { class: "field", hidden: true, "aria-label": "Write a message" }, h("label", { class: "sr", for: fieldId }, "Message"), this.replyBar, this.notes, this.textarea, this.sendButton);
     this.form.addEventListener("submit", (e) => { e.preventDefault(); this._submit(); });
     this.textarea.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing && field.enterSendsMessage !== false) {
@@ -137,6 +141,7 @@ export class ConversationView {
     this._detach();
     this.feed = feed;
     this.editing = null;
+    this._reply(null);
     this._subs.push(feed.subscribe("change", (change) => this.render(change || {})));
     this._subs.push(feed.subscribe("guests", () => this.feed && this.feed.conversation && this._renderWatching()));
     this._subs.push(feed.subscribe("typing", () => this._renderTyping()));
@@ -289,12 +294,16 @@ export class ConversationView {
       !mine && !cont ? h("span", { class: "sender" }, h("span", { style: `color: ${colorFor(sender.id)}` }, sender.name), tag)
         : h("span", { class: "sr" }, mine ? "You" : sender.name, guest ? " (guest)" : ""),
       (mine || cont) && tag ? h("span", { class: "sender", "aria-hidden": "true" }, tag) : null,
+      m.referencedMessageId ? this._quote(m.referencedMessageId) : null,
       content,
       h("div", { class: "meta" }, m.editedAt ? h("span", {}, "edited") : null, h("time", { datetime: new Date(m.createdAt).toISOString() }, clock(m.createdAt))));
-    const actions = canChange && !(this.editing && this.editing.id === m.id)
+    const canReply = this.feed.view.canWrite && this.feed.view.kind !== "former" && !m._local;
+    const editingThis = this.editing && this.editing.id === m.id;
+    const actions = (canChange || canReply) && !editingThis
       ? h("div", { class: "actions" },
-          h("button", { type: "button", "aria-label": "Edit message", onclick: () => this._startEdit(m) }, "Edit"),
-          h("button", { type: "button", class: "danger", "aria-label": this.confirming === m.id ? "Confirm delete" : "Delete message", onclick: () => this._delete(m) }, this.confirming === m.id ? "Delete?" : "Delete"))
+          canReply ? h("button", { type: "button", "aria-label": `Reply to ${mine ? "your message" : sender.name}`, onclick: () => this._reply(m) }, "Reply") : null,
+          canChange ? h("button", { type: "button", "aria-label": "Edit message", onclick: () => this._startEdit(m) }, "Edit") : null,
+          canChange ? h("button", { type: "button", class: "danger", "aria-label": this.confirming === m.id ? "Confirm delete" : "Delete message", onclick: () => this._delete(m) }, this.confirming === m.id ? "Delete?" : "Delete") : null)
       : null;
     return h("div", { class: `row ${mine ? "mine" : ""} ${cont ? "cont" : ""}`, "data-message-id": m.id, "data-sender-id": m.senderId },
       mine ? null : cont ? h("div", { class: "spacer" }) : avatar(sender, "small"),
@@ -436,14 +445,49 @@ export class ConversationView {
     this.textarea.value = "";
     this._autosize();
     this._renderCounter();
+    const replyTo = this.replying ? this.replying.id : null;
+    this._reply(null);
     try {
-      await feed.send(outgoing.text, outgoing.custom);
+      await feed.send(outgoing.text, outgoing.custom, replyTo);
       this.status.textContent = "Message sent";
     } catch (error) {
       // The message stays in the list as "Not sent · Retry", with the reason beside the field.
       this.status.textContent = `Not sent: ${sendRefusal(error, { muted: this._muted() })}`;
       report(error, "sending a message");
     }
+  }
+
+  /** Reply to `m` from the composer (null: no reply). */
+  _reply(m) {
+    this.replying = m || null;
+    if (!this.replyBar) return;
+    this.replyBar.hidden = !m;
+    this.replyQuote.textContent = m ? `Replying to ${this._quoteLine(m)}` : "";
+    if (m) this.focus();
+  }
+
+  /** "Sebastian: the first line" of a message, for quotes. */
+  _quoteLine(m) {
+    const who = m.senderId ? (m.senderId === this.session.me.id ? "you" : this.session.userName(m.senderId)) : "System";
+    const line = (m.text || "").split("\n")[0];
+    return `${who}: ${line.length > 80 ? `${line.slice(0, 79)}…` : line}`;
+  }
+
+  /** The compact quote of the message a reply refers to; a click shows the original. */
+  _quote(id) {
+    const original = this.feed.messages.find((x) => x.id === id);
+    const label = original ? this._quoteLine(original) : this.feed.hasMore ? "an earlier message" : "deleted message";
+    return h("button", { type: "button", class: "quote", "data-quote-of": id, "aria-label": `Show the message replied to: ${label}`, onclick: () => this._jumpTo(id) }, label);
+  }
+
+  /** Scroll to a message, loading older history until it is there. */
+  async _jumpTo(id) {
+    const found = await this.feed.find(id).catch(() => false);
+    const row = found ? this.list.querySelector(`[data-message-id="${CSS.escape(id)}"]`) : null;
+    if (!row) return;
+    row.scrollIntoView({ block: "center" });
+    row.classList.add("flash");
+    setTimeout(() => row.classList.remove("flash"), 1600);
   }
 
   _startEdit(m) {
