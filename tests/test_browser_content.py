@@ -103,3 +103,33 @@ def test_reply_quotes_the_original_and_leads_back_to_it(
     expect(original).to_be_visible()
     expect(original).to_contain_text("Is the preserve still available?")
     expect(quote).to_have_text("Una Ask: Is the preserve still available?")
+
+
+def test_at_offers_the_participants_and_sends_a_mention(
+    server: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    server.user("xena", "Xena Writer")
+    server.user("sebastian", "Sebastian Seller")
+    server.user("sebald", "Sebald Second")
+    server.user("zoe", "Zoe Zed")
+    conversation = cid()
+    server.conversation(conversation, ["xena", "sebastian", "sebald", "zoe"], subject="Mentions")
+    tab = open_tab(pages.sample(server.url, boot("xena", mount("chatbox", conversation))))
+    field = tab.field()
+    expect(field).to_be_visible()
+    field.press_sequentially("thanks @seb")
+    options = tab.page.locator(".mention-list [role=option]")
+    expect(options).to_have_count(2)
+    expect(options).to_have_text(["Sebald Second", "Sebastian Seller"])
+    for key in ("ArrowDown", "ArrowDown", "ArrowUp"):  # down, down (wraps round), up
+        field.press(key)
+    field.press("Enter")  # picks the active one; the message is not sent yet
+    expect(tab.page.locator(".mention-list")).to_be_hidden()
+    assert field.input_value() == "thanks @Sebastian Seller "
+    field.press_sequentially("and @zo")
+    field.press("Tab")
+    field.press("Enter")
+    stored = server.rest("GET", f"/conversations/{conversation}/messages?limit=1")["data"][0]
+    assert stored["text"] == "thanks <@sebastian> and <@zoe>"
+    text = tab.page.locator(".row.mine .text").last
+    expect(text.locator(".mention")).to_have_text(["@Sebastian Seller", "@Zoe Zed"])

@@ -87,6 +87,10 @@ button { font: inherit; color: inherit; }
 .reply-bar { order: -2; flex-basis: 100%; display: flex; align-items: center; gap: 8px; font-size: 12.5px; color: var(--muted); padding: 0 8px; }
 .reply-bar .reply-text { flex: 1; overflow-wrap: anywhere; }
 .reply-bar button { border: 0; background: transparent; color: var(--muted); cursor: pointer; font-size: 16px; }
+.mention-list { order: -3; flex-basis: 100%; list-style: none; margin: 0; padding: 4px; border: 1px solid var(--border);
+  border-radius: 10px; background: var(--bg); max-height: 180px; overflow-y: auto; }
+.mention-list li { padding: 6px 10px; border-radius: 6px; cursor: pointer; }
+.mention-list li.active, .mention-list li:hover { background: color-mix(in srgb, var(--accent) 14%, transparent); }
 .row.flash .bubble { outline: 2px solid var(--accent); outline-offset: 2px; }
 .meta { display: flex; justify-content: flex-end; gap: 6px; margin-top: 2px; font-size: 11px; color: var(--muted); }
 .row.mine .meta { color: inherit; }

@@ -71,6 +71,8 @@ export class ConversationView {
       "aria-describedby": notesId,
       enterkeyhint: "send",
     });
+    this.mentionList = h("ul", { class: "mention-list", role: "listbox", id: `${fieldId}-mentions`, "aria-label": "Mention a participant", hidden: true });
+    this.mentioned = new Map(); // "@Name" written in the field -> user id, sent as <@id>
     this.composerError = h("p", { class: "composer-error", role: "alert" });
     this.counter = h("span", { class: "counter", hidden: true });
     this.notes = h("div", { class: "field-notes", id: notesId }, this.composerError, this.counter);
@@ -79,15 +81,17 @@ export class ConversationView {
     this.replyQuote = h("span", { class: "reply-text" });
     this.replyBar = h("div", { class: "reply-bar", hidden: true }, this.replyQuote,
       h("button", { type: "button", class: "small", "aria-label": "Cancel the reply", onclick: () => this._reply(null) }, "×"));
-    this.form = h("form", { class: "field", hidden: true, "aria-label": "Write a message" }, h("label", { class: "sr", for: fieldId }, "Message"), this.replyBar, this.notes, this.textarea, this.sendButton);
+    this.form = h("form", { class: "field", hidden: true, "aria-label": "Write a message" }, h("label", { class: "sr", for: fieldId }, "Message"), this.replyBar, this.notes, this.mentionList, this.textarea, this.sendButton);
     this.form.addEventListener("submit", (e) => { e.preventDefault(); this._submit(); });
     this.textarea.addEventListener("keydown", (e) => {
+      if (this._mentionKey(e)) return;
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing && field.enterSendsMessage !== false) {
         e.preventDefault();
         this._submit();
       }
     });
     this.textarea.addEventListener("input", () => {
+      this._offerMentions();
       this._autosize();
       this._renderCounter();
       if (this._localError) this._setLocalError("");
@@ -433,7 +437,7 @@ export class ConversationView {
     const feed = this.feed;
     const raw = this.textarea.value;
     if (!feed || !raw.trim()) return;
-    const outgoing = this.box._beforeSend(raw.trim(), feed);
+    const outgoing = this.box._beforeSend(this._withMentions(raw.trim()), feed);
     if (!outgoing) return;
     const length = [...outgoing.text].length;
     if (length > MAX_TEXT) {
@@ -447,6 +451,8 @@ export class ConversationView {
     this._renderCounter();
     const replyTo = this.replying ? this.replying.id : null;
     this._reply(null);
+    this.mentioned.clear();
+    this._closeMentions();
     try {
       await feed.send(outgoing.text, outgoing.custom, replyTo);
       this.status.textContent = "Message sent";
@@ -455,6 +461,85 @@ export class ConversationView {
       this.status.textContent = `Not sent: ${sendRefusal(error, { muted: this._muted() })}`;
       report(error, "sending a message");
     }
+  }
+
+  // --- @mentions in the composer -----------------------------------------------------------
+
+  /** The participants (never guests) whose name starts with what follows the "@" being typed. */
+  _offerMentions() {
+    const before = this.textarea.value.slice(0, this.textarea.selectionStart);
+    const match = /(^|\s)@([^\s@]{0,30})$/.exec(before);
+    const people = this.feed && this.feed.conversation ? Object.keys(this.feed.conversation.participants || {}) : [];
+    if (!match || !people.length) return this._closeMentions();
+    const typed = match[2].toLowerCase();
+    const me = this.session.me.id;
+    this._candidates = people.filter((id) => id !== me)
+      .map((id) => ({ id, name: this.session.userName(id) }))
+      .filter((p) => p.name.toLowerCase().startsWith(typed) || p.id.toLowerCase().startsWith(typed))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .slice(0, 6);
+    this._mentionAt = before.length - match[2].length - 1;
+    if (!this._candidates.length) return this._closeMentions();
+    this._active = Math.min(this._active || 0, this._candidates.length - 1);
+    this._renderMentions();
+  }
+
+  _renderMentions() {
+    this.mentionList.replaceChildren(...this._candidates.map((p, i) => h("li", {
+      role: "option", id: `${this.mentionList.id}-${i}`, "aria-selected": i === this._active ? "true" : "false",
+      class: i === this._active ? "active" : "",
+      onmousedown: (e) => { e.preventDefault(); this._pickMention(p); },
+    }, p.name)));
+    this.mentionList.hidden = false;
+    this.textarea.setAttribute("aria-controls", this.mentionList.id);
+    this.textarea.setAttribute("aria-activedescendant", `${this.mentionList.id}-${this._active}`);
+  }
+
+  _closeMentions() {
+    this._candidates = [];
+    this._active = 0;
+    if (!this.mentionList) return;
+    this.mentionList.hidden = true;
+    this.textarea.removeAttribute("aria-activedescendant");
+  }
+
+  /** Arrow keys, Enter or Tab, Escape while the list is open; whether the key was handled. */
+  _mentionKey(e) {
+    if (this.mentionList.hidden || !this._candidates.length) return false;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      const n = this._candidates.length;
+      this._active = (this._active + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+      this._renderMentions();
+    } else if (e.key === "Enter" || e.key === "Tab") {
+      this._pickMention(this._candidates[this._active]);
+    } else if (e.key === "Escape") {
+      this._closeMentions();
+    } else {
+      return false;
+    }
+    e.preventDefault();
+    return true;
+  }
+
+  _pickMention(person) {
+    const value = this.textarea.value;
+    const end = this.textarea.selectionStart;
+    const label = `@${person.name}`;
+    this.textarea.value = `${value.slice(0, this._mentionAt)}${label} ${value.slice(end)}`;
+    const caret = this._mentionAt + label.length + 1;
+    this.textarea.setSelectionRange(caret, caret);
+    this.mentioned.set(label, person.id);
+    this._closeMentions();
+    this.textarea.focus();
+  }
+
+  /** The text to send: each "@Name" picked from the list becomes the markup <@userId>. */
+  _withMentions(text) {
+    let out = text;
+    for (const [label, id] of [...this.mentioned].sort((a, b) => b[0].length - a[0].length)) {
+      out = out.split(label).join(`<@${id}>`);
+    }
+    return out;
   }
 
   /** Reply to `m` from the composer (null: no reply). */
