@@ -100,10 +100,10 @@ def _inline(text: str, depth: int) -> list[Node]:
             if close > i + 1:
                 node, end = {"type": "codeSpan", "text": text[i + 1 : close]}, close + 1
         elif ch in _EMPHASIS and depth < _MAX_DEPTH and _opens(text, i):
-            close = _closing(text, ch, i + 1)
-            if close is not None:
-                inner = _inline(text[i + 1 : close], depth + 1)
-                node, end = {"type": _EMPHASIS[ch], "children": inner}, close + 1
+            closing = _closing(text, ch, i + 1)
+            if closing is not None:
+                inner = _inline(text[i + 1 : closing], depth + 1)
+                node, end = {"type": _EMPHASIS[ch], "children": inner}, closing + 1
         elif ch == "<":
             node, end = _angle(text, i, depth)
         elif ch == "h" and (text.startswith("http://", i) or text.startswith("https://", i)):

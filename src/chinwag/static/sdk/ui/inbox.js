@@ -82,7 +82,7 @@ export class Inbox extends Box {
           avatar(face, "", others.length !== 1),
           h("div", { class: "body" },
             h("div", { class: "line" }, h("span", { class: "name" }, title, unread ? h("span", { class: "inline-sr" }, `, ${unread} unread`) : null), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
-            h("div", { class: "line" }, h("span", { class: "preview" }, c.access === "None" ? "You left this conversation" : preview), unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null))));
+            h("div", { class: "line" }, h("span", { class: "preview" }, c.access === "None" ? endedText(c) : preview), unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null))));
     }));
   }
 
@@ -105,4 +105,10 @@ function matches(c, filter) {
   }
   if (filter.hasUnreadMessages !== undefined && (c.unreadMessageCount > 0) !== filter.hasUnreadMessages) return false;
   return true;
+}
+
+/** What the Inbox says of a conversation the user is no longer part of. */
+function endedText(c) {
+  if (c.isMember !== false) return "You no longer have access to this conversation";
+  return c.endedBy === "you" ? "You left this conversation" : "You were removed from this conversation";
 }
