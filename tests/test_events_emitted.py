@@ -21,7 +21,16 @@ from chinwag.schemas import (
     UserMessageIn,
     UserPut,
 )
-from chinwag.services import apps, conversations, messages, moderation, participants, sync, users
+from chinwag.services import (
+    apps,
+    conversations,
+    messages,
+    moderation,
+    participants,
+    reactions,
+    sync,
+    users,
+)
 from chinwag.services.context import Context
 from chinwag.services.events import EVENT_TYPES, RecordingSink
 from chinwag.services.sessions import Session
@@ -166,6 +175,16 @@ def test_messages(rec: Recorder) -> None:
         [("conversation.read", {"userId", "readUntil"})],
     )
     rec.emits(lambda: messages.mark_read(ctx, app, "m", "b"), [])  # already read
+    reaction = {"messageId", "emoji", "userId"}
+    rec.emits(
+        lambda: reactions.react(ctx, app, "m", sent.id, "👍", "b", True),
+        [("reaction.added", reaction)],
+    )
+    rec.emits(lambda: reactions.react(ctx, app, "m", sent.id, "👍", "b", True), [])  # already
+    rec.emits(
+        lambda: reactions.react(ctx, app, "m", sent.id, "👍", "b", False),
+        [("reaction.removed", reaction)],
+    )
     rec.emits(
         lambda: messages.delete_message(ctx, app, "m", sent.id),
         [("message.deleted", {"messageId"})],

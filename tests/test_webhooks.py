@@ -159,6 +159,8 @@ def test_every_event_arrives_signed_and_guests_trigger_no_notification(
     drain(nctx, clock, smtp=smtp_server, sms=sms_server)  # the notification goes out now
     wapi.ok(wapi.patch(f"/conversations/c/messages/{message_id}", {"text": "hello!"}))
     wapi.ok(wapi.post("/conversations/c/readBy/alice"))
+    wapi.ok(wapi.put(f"/conversations/c/messages/{message_id}/reactions/%F0%9F%91%8D/alice"))
+    wapi.ok(wapi.delete(f"/conversations/c/messages/{message_id}/reactions/%F0%9F%91%8D/alice"))
     wapi.ok(wapi.patch("/conversations/c/participants/alice", {"access": "Read"}))
     wapi.ok(wapi.delete("/conversations/c/participants/alice"))
     wapi.ok(wapi.delete(f"/conversations/c/messages/{message_id}"))

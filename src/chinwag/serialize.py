@@ -28,8 +28,12 @@ def user_json(u: User) -> dict[str, Any]:
     }
 
 
-def message_json(m: Message, read_by: list[str] | None = None) -> dict[str, Any]:
-    return {
+def message_json(
+    m: Message, read_by: list[str] | None = None, reactions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A message; ``reactions`` (history and REST reads) only when given: live events leave
+    them out, and ``reaction.*`` events tell what changes."""
+    out = {
         "id": m.id,
         "conversationId": m.conversation_id,
         "type": m.type,
@@ -46,6 +50,9 @@ def message_json(m: Message, read_by: list[str] | None = None) -> dict[str, Any]
         "editedAt": m.edited_at,
         "position": m.position,
     }
+    if reactions is not None:
+        out["reactions"] = reactions
+    return out
 
 
 def read_by(m: Message, participants: list[Participant]) -> list[str]:

@@ -130,10 +130,11 @@ def next_seq(tx: Tx, app_id: str, conversation_id: str, message_at: int | None =
 
 
 def delete_conversation(tx: Tx, app_id: str, conversation_id: str) -> bool:
-    tx.execute(
-        "DELETE FROM message_revisions WHERE app_id = ? AND conversation_id = ?",
-        (app_id, conversation_id),
-    )
+    for table in ("message_revisions", "reactions"):
+        tx.execute(
+            f"DELETE FROM {table} WHERE app_id = ? AND conversation_id = ?",
+            (app_id, conversation_id),
+        )
     tx.execute(
         "DELETE FROM messages WHERE app_id = ? AND conversation_id = ?", (app_id, conversation_id)
     )

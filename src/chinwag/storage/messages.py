@@ -206,6 +206,10 @@ def tombstone(
         (app_id, conversation_id, message_id),
     )
     tx.execute(
+        "DELETE FROM reactions WHERE app_id = ? AND conversation_id = ? AND message_id = ?",
+        (app_id, conversation_id, message_id),
+    )
+    tx.execute(
         "UPDATE messages SET deleted_at = ?, seq = ?, text = '', custom = '{}' "
         "WHERE app_id = ? AND conversation_id = ? AND id = ?",
         (now, seq, app_id, conversation_id, message_id),

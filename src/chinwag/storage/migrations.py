@@ -278,6 +278,24 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE participants ADD COLUMN joined_seq BIGINT",
         ],
     ),
+    (
+        8,
+        "emoji reactions",
+        [
+            # One row per user, message and emoji; a deleted message loses its reactions.
+            """CREATE TABLE reactions (
+                app_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                emoji TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (app_id, conversation_id, message_id, emoji, user_id),
+                FOREIGN KEY (app_id, conversation_id)
+                    REFERENCES conversations(app_id, id) ON DELETE CASCADE
+            )""",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

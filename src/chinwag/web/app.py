@@ -26,6 +26,7 @@ from chinwag.web import (
     rest_app,
     rest_conversations,
     rest_moderation,
+    rest_reactions,
     rest_users,
     rest_webhooks,
     sdk,
@@ -63,6 +64,7 @@ def create_app(
 
     api.include_router(rest_users.router)
     api.include_router(rest_conversations.router)
+    api.include_router(rest_reactions.router)
     api.include_router(rest_app.router)
     api.include_router(rest_webhooks.router)
     api.include_router(rest_moderation.router)
