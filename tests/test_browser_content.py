@@ -133,3 +133,33 @@ def test_at_offers_the_participants_and_sends_a_mention(
     assert stored["text"] == "thanks <@sebastian> and <@zoe>"
     text = tab.page.locator(".row.mine .text").last
     expect(text.locator(".mention")).to_have_text(["@Sebastian Seller", "@Zoe Zed"])
+
+
+def test_reactions_show_as_chips_that_toggle(
+    server: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    server.user("ria", "Ria React")
+    server.user("sol", "Sol Sender")
+    server.user("ted", "Ted Third")
+    conversation = cid()
+    server.conversation(conversation, ["ria", "sol", "ted"], subject="Reactions")
+    server.send(conversation, "sol", "the preserve is yours")
+    ria = open_tab(pages.sample(server.url, boot("ria", mount("chatbox", conversation))))
+    ted = open_tab(pages.sample(server.url, boot("ted", mount("chatbox", conversation))))
+    row = ria.page.locator(".row[data-sender-id=sol]").last
+    expect(row).to_contain_text("the preserve is yours")
+    row.hover()
+    row.get_by_role("button", name="Add a reaction").click()
+    ria.page.get_by_role("button", name="React with 🎉").click()
+    chip = row.locator(".reactions .chip")
+    expect(chip).to_have_text("🎉 1")
+    assert chip.get_attribute("aria-pressed") == "true"
+    other = ted.page.locator(".row[data-sender-id=sol] .reactions .chip")
+    expect(other).to_have_text("🎉 1")  # live, on another page
+    assert other.get_attribute("aria-pressed") == "false"
+    other.click()  # Ted adds his
+    expect(chip).to_have_text("🎉 2")
+    chip.click()  # Ria takes hers back
+    expect(other).to_have_text("🎉 1")
+    stored = server.rest("GET", f"/conversations/{conversation}/messages?limit=1")["data"][0]
+    assert stored["reactions"] == [{"emoji": "🎉", "count": 1, "users": ["ted"]}]

@@ -220,6 +220,14 @@ export class Feed extends Emitter {
         this.emit("change", {});
         return;
       }
+      case "reaction.added":
+      case "reaction.removed": {
+        const m = this.messages.find((x) => x.id === event.messageId);
+        if (!m || !event.emoji) return;
+        m.reactions = countReaction(m.reactions || [], event.emoji, event.type === "reaction.added", event.userId === me);
+        this.emit("change", {});
+        return;
+      }
       case "message.deleted": {
         const id = event.messageId || (event.message && event.message.id);
         this.messages = this.messages.filter((x) => x.id !== id);
@@ -337,6 +345,11 @@ export class Feed extends Emitter {
     return this.session._send(this.id, text, custom, this.newestPosition, referencedMessageId);
   }
 
+  /** Add or take back the current user's reaction (the event updates the counts). */
+  react(messageId, emoji, on) {
+    return this.session._remote.react(this.id, messageId, emoji, on);
+  }
+
   /** Load older pages until the message is here (for a reply's quote); whether it is. */
   async find(messageId, maxPages = 20) {
     for (let page = 0; page < maxPages; page += 1) {
@@ -373,4 +386,18 @@ export class Feed extends Emitter {
     this._typedAt = now;
     this.session._remote.typing(this.id).catch(() => {});
   }
+}
+
+/** A message's reaction summary after one reaction was added or taken back. */
+export function countReaction(reactions, emoji, added, byMe) {
+  const out = reactions.map((r) => ({ ...r }));
+  let entry = out.find((r) => r.emoji === emoji);
+  if (!entry) {
+    if (!added) return out;
+    entry = { emoji, count: 0, currentUserReacted: false };
+    out.push(entry);
+  }
+  entry.count = Math.max(0, entry.count + (added ? 1 : -1));
+  if (byMe) entry.currentUserReacted = added;
+  return out.filter((r) => r.count > 0);
 }

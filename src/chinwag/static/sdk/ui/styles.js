@@ -91,6 +91,14 @@ button { font: inherit; color: inherit; }
   border-radius: 10px; background: var(--bg); max-height: 180px; overflow-y: auto; }
 .mention-list li { padding: 6px 10px; border-radius: 6px; cursor: pointer; }
 .mention-list li.active, .mention-list li:hover { background: color-mix(in srgb, var(--accent) 14%, transparent); }
+.reactions { display: flex; flex-wrap: wrap; gap: 4px; margin-top: 4px; }
+.reactions .chip { font: inherit; font-size: 12.5px; padding: 1px 8px; border-radius: 999px; cursor: pointer;
+  border: 1px solid var(--border); background: var(--surface); color: var(--text); }
+.reactions .chip.mine { border-color: var(--accent); background: color-mix(in srgb, var(--accent) 14%, var(--surface)); }
+.reactions .chip:disabled { cursor: default; }
+.reactions .picker { display: flex; gap: 2px; padding: 2px; border: 1px solid var(--border); border-radius: 999px; background: var(--surface); }
+.reactions .picker button { border: 0; background: transparent; font-size: 16px; padding: 2px 5px; border-radius: 999px; cursor: pointer; }
+.reactions .picker button:hover { background: var(--bg); }
 .row.flash .bubble { outline: 2px solid var(--accent); outline-offset: 2px; }
 .meta { display: flex; justify-content: flex-end; gap: 6px; margin-top: 2px; font-size: 11px; color: var(--muted); }
 .row.mine .meta { color: inherit; }

@@ -9,6 +9,8 @@ import { MAX_TEXT } from "../feed.js";
 import { ConnectionBanner } from "./box.js";
 
 export const REMOVED_NOTICE = "You are not part of this conversation anymore.";
+/** The reaction picker's choice (any emoji works over the SDK and REST). */
+const COMMON_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
 const COUNTER_FROM = MAX_TEXT - 1000; // the character counter shows from this many characters on
 const number = (n) => n.toLocaleString("en-US");
 
@@ -36,6 +38,7 @@ export class ConversationView {
     this.editing = null; // {id, draft}
     this.confirming = null;
     this.replying = null; // the message the composer replies to
+    this.picking = null; // the message whose reaction picker is open
     this._subs = [];
     const fieldId = uid("chinwag-field");
     const notesId = uid("chinwag-field-notes");
@@ -300,12 +303,14 @@ export class ConversationView {
       (mine || cont) && tag ? h("span", { class: "sender", "aria-hidden": "true" }, tag) : null,
       m.referencedMessageId ? this._quote(m.referencedMessageId) : null,
       content,
+      this._reactions(m),
       h("div", { class: "meta" }, m.editedAt ? h("span", {}, "edited") : null, h("time", { datetime: new Date(m.createdAt).toISOString() }, clock(m.createdAt))));
     const canReply = this.feed.view.canWrite && this.feed.view.kind !== "former" && !m._local;
     const editingThis = this.editing && this.editing.id === m.id;
     const actions = (canChange || canReply) && !editingThis
       ? h("div", { class: "actions" },
           canReply ? h("button", { type: "button", "aria-label": `Reply to ${mine ? "your message" : sender.name}`, onclick: () => this._reply(m) }, "Reply") : null,
+          canReply ? h("button", { type: "button", "aria-label": "Add a reaction", "aria-expanded": this.picking === m.id ? "true" : "false", onclick: () => this._togglePicker(m.id) }, "React") : null,
           canChange ? h("button", { type: "button", "aria-label": "Edit message", onclick: () => this._startEdit(m) }, "Edit") : null,
           canChange ? h("button", { type: "button", class: "danger", "aria-label": this.confirming === m.id ? "Confirm delete" : "Delete message", onclick: () => this._delete(m) }, this.confirming === m.id ? "Delete?" : "Delete") : null)
       : null;
@@ -540,6 +545,39 @@ export class ConversationView {
       out = out.split(label).join(`<@${id}>`);
     }
     return out;
+  }
+
+  // --- reactions ---------------------------------------------------------------------------
+
+  /** The chips under a message (and, when open, the picker of common emoji). */
+  _reactions(m) {
+    const can = this.feed.view.canWrite && this.feed.view.kind !== "former" && !m._local;
+    const chips = (m.reactions || []).map((r) => h("button", {
+      type: "button", class: r.currentUserReacted ? "chip mine" : "chip", "aria-pressed": r.currentUserReacted ? "true" : "false",
+      "aria-label": `${r.emoji} ${r.count}${r.currentUserReacted ? ", including you" : ""}`, disabled: !can,
+      onclick: () => this._react(m, r.emoji, !r.currentUserReacted),
+    }, `${r.emoji} ${r.count}`));
+    const picker = this.picking === m.id && can
+      ? h("div", { class: "picker", role: "group", "aria-label": "Pick a reaction" }, COMMON_EMOJI.map((e) => h("button", {
+          type: "button", "aria-label": `React with ${e}`, onclick: () => { this.picking = null; this._react(m, e, true); },
+        }, e)))
+      : null;
+    return chips.length || picker ? h("div", { class: "reactions" }, chips, picker) : null;
+  }
+
+  _togglePicker(id) {
+    this.picking = this.picking === id ? null : id;
+    this.render({});
+  }
+
+  async _react(m, emoji, on) {
+    try {
+      await this.feed.react(m.id, emoji, on);
+    } catch (error) {
+      this.status.textContent = `Reaction not saved: ${sendRefusal(error, { muted: this._muted() })}`;
+      report(error, "reacting to a message");
+    }
+    this.render({});
   }
 
   /** Reply to `m` from the composer (null: no reply). */
