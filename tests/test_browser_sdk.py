@@ -543,8 +543,10 @@ def test_three_users_chat_in_real_time(
     row.get_by_role("button", name="Delete message").click()
     row.get_by_role("button", name="Confirm delete").click()
     expect(tabs["Alice"].messages()).not_to_contain_text("Hey both")
-    # Others' messages have no edit or delete buttons.
-    assert tabs["Alice"].page.locator(".row:not(.mine) .actions").count() == 0
+    # Others' messages have no edit or delete buttons (reply and react they have).
+    others = tabs["Alice"].page.locator(".row:not(.mine) .actions")
+    assert others.get_by_role("button", name="Edit message").count() == 0
+    assert others.get_by_role("button", name="Delete message").count() == 0
 
 
 def test_access_withdrawn_and_restored_updates_the_open_chatbox(
