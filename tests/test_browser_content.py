@@ -163,3 +163,25 @@ def test_reactions_show_as_chips_that_toggle(
     expect(other).to_have_text("🎉 1")
     stored = server.rest("GET", f"/conversations/{conversation}/messages?limit=1")["data"][0]
     assert stored["reactions"] == [{"emoji": "🎉", "count": 1, "users": ["ted"]}]
+
+
+def test_a_run_of_messages_shows_its_time_once(
+    server: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    server.user("una2", "Una Two")
+    server.user("vic2", "Vic Two")
+    server.user("wes2", "Wes Two")
+    conversation = cid()
+    server.conversation(conversation, ["una2", "vic2", "wes2"], subject="Runs")
+    for text in ("one", "two", "three"):
+        server.send(conversation, "vic2", text)
+    server.send(conversation, "wes2", "four")
+    tab = open_tab(pages.sample(server.url, boot("una2", mount("chatbox", conversation))))
+    expect(tab.log()).to_contain_text("four")
+    vic = tab.page.locator(".row[data-sender-id=vic2]")
+    expect(vic).to_have_count(3)
+    shown = [vic.nth(n).locator("time:not(.sr)").count() for n in range(3)]
+    assert shown == [0, 0, 1]  # only the run's last bubble shows the time
+    assert vic.nth(0).locator("time").count() == 1  # (still there for screen readers)
+    assert vic.nth(0).locator(".bubble").get_attribute("title")  # the full time on hover
+    expect(tab.page.locator(".row[data-sender-id=wes2] time:not(.sr)")).to_have_count(1)
