@@ -1175,7 +1175,7 @@ def test_guest_mute_kick_and_invite_reach_the_open_chatbox(
     chinwag.ok(chinwag.rest.delete(f"{base}/mute"))
     expect(tab.field()).to_be_visible()
     chinwag.ok(chinwag.rest.post(f"{base}/kick", json={}))
-    expect(tab.page.locator(".title")).to_have_text("Guest access is not allowed")
+    expect(tab.page.locator(".title")).to_have_text("A moderator removed you from this chat")
     expect(tab.field()).to_be_hidden()
 
     chinwag.conversation(conversation, [], guestAccess="None")

@@ -131,12 +131,15 @@ export class ConversationView {
     this.readonly.hidden = true;
   }
 
-  showError(error) {
-    this._detach();
+  /** Show why the conversation cannot be shown; `attached`: stay on the feed (it may come
+   * back, as when guest access is switched on again, and then renders as usual). */
+  showError(error, attached = false) {
+    if (!attached) this._detach();
     this.form.hidden = true;
     this.readonly.hidden = true;
     const code = error && error.errorCode;
     const title = code === "GUEST_ACCESS_NOT_ALLOWED" ? "Guest access is not allowed"
+      : code === "GUEST_KICKED" ? "A moderator removed you from this chat"
       : code === "UNAUTHORIZED" ? "Could not sign in"
       : code === "NOT_A_PARTICIPANT" || code === "CONVERSATION_NOT_FOUND" ? "Chat not found"
       : "Could not open this chat";
@@ -152,7 +155,7 @@ export class ConversationView {
     this._subs.push(feed.subscribe("change", (change) => this.render(change || {})));
     this._subs.push(feed.subscribe("guests", () => this.feed && this.feed.conversation && this._renderWatching()));
     this._subs.push(feed.subscribe("typing", () => this._renderTyping()));
-    this._subs.push(feed.subscribe("ended", (why) => this.showError(why)));
+    this._subs.push(feed.subscribe("ended", (why) => this.showError(why, true)));
     this.render({ reset: true });
     if (this.options.messageField && this.options.messageField.autofocus !== false && this.box.visible) this.focus();
   }
