@@ -112,49 +112,50 @@ def schema_version(tx: Tx) -> int:
     return int(row["v"]) if row and row["v"] is not None else 0
 
 
-def _scope(table: Table, app_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
-    conds: list[str] = []
-    params: list[Any] = []
-    if app_ids is not None:
-        conds.append(f"{table.app_column} IN ({', '.join('?' for _ in app_ids)})")
-        params.extend(app_ids)
-    if table.where:
-        conds.append(table.where)
-    return " AND ".join(conds), params
+def _extra(table: Table) -> str:
+    return f" AND {table.where}" if table.where else ""
 
 
-def count_rows(tx: Tx, table: Table, app_ids: Sequence[str] | None) -> int:
-    cond, params = _scope(table, app_ids)
+def count_rows(tx: Tx, table: Table, app_ids: Sequence[str]) -> int:
+    if not app_ids:
+        return 0
+    marks = ", ".join("?" for _ in app_ids)
     row = tx.one(
-        f"SELECT COUNT(*) AS n FROM {table.name}" + (f" WHERE {cond}" if cond else ""), params
+        f"SELECT COUNT(*) AS n FROM {table.name} WHERE {table.app_column} IN ({marks})"
+        + _extra(table),
+        list(app_ids),
     )
     return int(row["n"]) if row else 0
 
 
-def pages(
-    tx: Tx, table: Table, app_ids: Sequence[str] | None, size: int = PAGE
-) -> Iterator[list[Row]]:
-    """The table's carried rows in primary-key order, ``size`` at a time (a keyset, no OFFSET)."""
-    cond, params = _scope(table, app_ids)
-    key = ", ".join(table.key)
-    marks = ", ".join("?" for _ in table.key)
-    after: tuple[Any, ...] | None = None
-    while True:
-        conds = [cond] if cond else []
-        args = list(params)
-        if after is not None:
-            conds.append(f"({key}) > ({marks})" if len(table.key) > 1 else f"{key} > ?")
-            args.extend(after)
-        sql = f"SELECT * FROM {table.name}"
-        if conds:
-            sql += " WHERE " + " AND ".join(conds)
-        rows = tx.all(f"{sql} ORDER BY {key} LIMIT {int(size)}", args)
-        if not rows:
-            return
-        yield rows
-        if len(rows) < size:
-            return
-        after = tuple(rows[-1][k] for k in table.key)
+def pages(tx: Tx, table: Table, app_ids: Sequence[str], size: int = PAGE) -> Iterator[list[Row]]:
+    """The table's carried rows, app by app in key order, ``size`` at a time.
+
+    A keyset, never OFFSET: the app is an equality and the rest of the primary key a row-value
+    comparison, which both databases answer with a range scan of the primary key (an ``IN``
+    list of apps before the comparison would make SQLite scan the whole app on every page).
+    """
+    rest = [k for k in table.key if k != table.app_column]
+    for app_id in app_ids:
+        base = f"SELECT * FROM {table.name} WHERE {table.app_column} = ?" + _extra(table)
+        if not rest:
+            rows = tx.all(base, [app_id])
+            if rows:
+                yield rows
+            continue
+        key = ", ".join(rest)
+        after: list[Any] | None = None
+        while True:
+            sql, args = base, [app_id]
+            if after is not None:
+                sql += f" AND ({key}) > ({', '.join('?' for _ in rest)})"
+                args.extend(after)
+            rows = tx.all(f"{sql} ORDER BY {key} LIMIT {int(size)}", args)
+            if rows:
+                yield rows
+            if len(rows) < size:
+                break
+            after = [rows[-1][k] for k in rest]
 
 
 def _open_new(path: str) -> IO[str]:
