@@ -56,10 +56,16 @@ class ImportedMessage:
     attachment_token: str | None = None
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    messages: list[Message]  # every item as stored, in the order given
+    new: int  # how many were stored now (the others were there already, by idempotencyKey)
+
+
 def import_messages(
     ctx: Context, app_id: str, conversation_id: str, items: Sequence[ImportedMessage]
-) -> list[Message]:
-    """Store ``items`` as history of the conversation; return them as stored, in given order."""
+) -> ImportResult:
+    """Store ``items`` as history of the conversation."""
     if any(i.attachment_token is not None for i in items):
         raise InvalidRequest(
             "attachmentToken: imported attachments are not supported yet; import the text",
@@ -110,7 +116,7 @@ def import_messages(
             part_store.set_read_position(
                 tx, app_id, conversation_id, user, rules.read_upto(view, position)
             )
-    return [stored[i] for i in range(len(items))]
+    return ImportResult([stored[i] for i in range(len(items))], len(fresh))
 
 
 def _check(

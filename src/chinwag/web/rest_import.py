@@ -32,4 +32,6 @@ def import_messages(
         )
         for m in body
     ]
-    return [{"id": m.id} for m in imports.import_messages(ctx, app.id, conversationId, items)]
+    return [
+        {"id": m.id} for m in imports.import_messages(ctx, app.id, conversationId, items).messages
+    ]
