@@ -40,7 +40,7 @@ from chinwag.storage.dump import (
 )
 
 BATCH = 2000
-#: Bound on the parameters of one INSERT statement (SQLite allows 32,766, PostgreSQL 65,535).
+#: Bound on the parameters of one SQLite INSERT statement (SQLite allows 32,766).
 MAX_PARAMS = 30_000
 
 
@@ -84,20 +84,26 @@ def _fresh(table: Table, row: Row) -> Row:
 
 def _insert(tx: Tx, table: Table, rows: list[Row], resume: bool) -> None:
     columns = list(rows[0])
-    per_statement = max(1, MAX_PARAMS // len(columns))
+    if any(list(row) != columns for row in rows):
+        raise DumpError(f"{table.file}: rows with different columns")
+    names = ", ".join(columns)
     suffix = " ON CONFLICT DO NOTHING" if resume else ""
+    if tx.dialect == "postgresql":
+        # One parameter per batch: the server maps the JSON onto the table's own column types
+        # (psycopg would otherwise spend most of an import splitting huge VALUES lists).
+        tx.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} "
+            f"FROM json_populate_recordset(NULL::{table.name}, ?)" + suffix,
+            [json.dumps(rows, ensure_ascii=False)],
+        )
+        return
+    per_statement = max(1, MAX_PARAMS // len(columns))
     one = "(" + ", ".join("?" for _ in columns) + ")"
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        params: list[Any] = []
-        for row in chunk:
-            if list(row) != columns:
-                raise DumpError(f"{table.file}: rows with different columns")
-            params.extend(row.values())
+        params = [value for row in chunk for value in row.values()]
         tx.execute(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-            + ", ".join(one for _ in chunk)
-            + suffix,
+            f"INSERT INTO {table.name} ({names}) VALUES " + ", ".join(one for _ in chunk) + suffix,
             params,
         )
 
