@@ -294,3 +294,14 @@ def test_cli_export_and_import(tmp_path):
     assert out.returncode == 0, out.stderr
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 1 and "already has app" in out.stderr
+
+
+def test_the_format_doc_names_every_table_and_the_version():
+    from pathlib import Path
+
+    from chinwag.storage.dump import FORMAT_VERSION
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "migrating.md").read_text()
+    assert f"### The dump format (version {FORMAT_VERSION})" in text
+    missing = [t.name for t in TABLES if f"`{t.name}`" not in text]
+    assert not missing, f"add these tables to docs/migrating.md: {missing}"
