@@ -14,9 +14,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from chinwag.clock import FakeClock
+from chinwag.domain import access
 from chinwag.errors import ChinwagError
 from chinwag.notifications import install as install_outbox
 from chinwag.services import apps, moderation
+from chinwag.services import messages as message_service
 from chinwag.services.context import Context
 from chinwag.storage import apps as app_store
 from chinwag.storage import conversations as conv_store
@@ -88,6 +90,7 @@ def seed(api: Api, clock: FakeClock) -> None:
     send("alice", "three")
     api.ok(api.patch("/conversations/g1/participants/dave", {"access": "None"}))
     api.ok(api.put(f"/conversations/g1/messages/{first}", {"text": "one, edited after dave left"}))
+    api.ok(api.put("/conversations/g1", {"subject": "Renamed after dave left"}))
     send("bob", "four")
     api.ok(api.delete("/conversations/g1/participants/erin"))
     gone = send("alice", "five")
@@ -125,6 +128,14 @@ def outcomes(db: Database, clock: FakeClock, api_app: str, secret: str) -> dict[
         out["settings"] = api.ok(api.get("/settings"))
         out["webhooks"] = api.ok(api.get("/webhooks"))
         out["audit"] = api.ok(api.get("/audit"))
+        for user in ("dave", "erin", "carol"):  # what each reads, as at their horizon
+            with ctx.read() as tx:
+                p = part_store.get_participant(tx, api_app, "g1", user)
+            assert p is not None
+            view = access.participant_view(p.membership)
+            out[f"history:{user}"] = message_service.history(
+                ctx, api_app, "g1", 100, None, view, user
+            )
         with ctx.read() as tx:
             app = app_store.get_app(tx, api_app)
             assert app is not None
@@ -174,7 +185,10 @@ def test_round_trip_sqlite_postgresql_sqlite(tmp_path, clock, pg):
     assert dave["access"] == "None" and dave["horizon"] is not None and dave["frozen"]
     assert before["message_revisions"]
     expected = outcomes(source, clock, app_id, secret)
-    assert expected["inbox:dave"]["data"][0]["access"] == "None"
+    [dave_row] = expected["inbox:dave"]["data"]
+    assert dave_row["access"] == "None" and dave_row["subject"] == "Group"  # frozen
+    assert [m["text"] for m in expected["history:dave"]] == ["three", "two, edited", "one"]
+    assert "two, edited" in [m["text"] for m in expected["history:erin"]]
 
     export(source, str(tmp_path / "d1"), [app_id])
     source.close()
