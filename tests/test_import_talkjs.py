@@ -238,8 +238,11 @@ def test_interrupted_runs_resume_without_duplicates(target, source, tmp_path):
 
 
 def test_dry_run_reads_everything_and_writes_nothing(target, source):
+    source.conversation("crowd", {f"user{i:03d}": {"access": "ReadWrite"} for i in range(51)})
     summary = importer(target, source, None, FakeSleep(), dry_run=True).run()
     assert summary.dry_run and summary.users == 210 and summary.messages == BIG + 2 + 2 + 105
+    [crowd] = [r for k, i, r in summary.skipped if i == "crowd"]
+    assert "51 participants" in crowd and "participantLimit is 50" in crowd
     with target.read() as tx:
         assert tx.one("SELECT id FROM apps WHERE id = ?", (source.app_id,)) is None
 

@@ -35,12 +35,14 @@ from pydantic import ValidationError
 
 from chinwag import ids
 from chinwag.domain import limits as L
+from chinwag.domain.settings import AppSettings
 from chinwag.errors import ChinwagError
 from chinwag.importers.talkjs_api import TalkJSApi
 from chinwag.schemas import ConversationPut, ParticipantPatch, ParticipantPut, UserPut
 from chinwag.services import conversations, participants, users
 from chinwag.services.context import Context
 from chinwag.services.imports import ImportedMessage, import_messages
+from chinwag.storage import apps as app_store
 
 BATCH = 100  # messages per transaction
 USER_FIELDS = ("name", "email", "phone", "photoUrl", "role", "locale", "welcomeMessage", "custom")
@@ -273,8 +275,23 @@ class TalkJSImporter:
             spool.close()
 
     def _count_dry(self, conv: dict[str, Any], spool: _Spool) -> None:
-        self.summary.participants += len(conv.get("participants") or {})
+        listed = set(conv.get("participants") or {})
+        self.summary.participants += len(listed)
         self.summary.messages += spool.count
+        needed = len(listed | spool.senders)
+        limit = self._participant_limit()
+        if needed > limit:
+            self.summary.skip(
+                "participants",
+                conv["id"],
+                f"PARTICIPANT_LIMIT_REACHED: {needed} participants and former senders, the "
+                f"app's participantLimit is {limit}: raise it before importing",
+            )
+
+    def _participant_limit(self) -> int:
+        with self.ctx.read() as tx:
+            app = app_store.get_app(tx, self.app_id)
+        return (app.settings if app else AppSettings()).participantLimit
 
     def _apply(self, cid: str, uid: str, change: Callable[[str], None]) -> bool:
         try:
