@@ -186,17 +186,14 @@ def export(
             missing = sorted(set(app_ids) - set(known))
             if missing:
                 raise DumpError(f"no such app in the database: {', '.join(missing)}")
-        chosen = sorted(app_ids) if app_ids is not None else known
+        chosen = sorted(set(app_ids)) if app_ids is not None else known
         tables: list[dict[str, Any]] = []
         for table in TABLES:
             total = count_rows(tx, table, chosen)
             progress.start(table.name, total)
             written = 0
-            columns: list[str] = []
             with _open_new(os.path.join(out_dir, table.file)) as out:
                 for page in pages(tx, table, chosen):
-                    if not columns:
-                        columns = list(page[0])
                     for row in page:
                         out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
                         out.write("\n")
