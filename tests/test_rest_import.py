@@ -33,7 +33,7 @@ def room(api):
         )
     )
     api.ok(api.put("/conversations/c1", {"participants": ["alice", "bob", "carol", "dave"]}))
-    api.ok(api.post("/webhooks", {"url": "http://127.0.0.1:9/hook"}))
+    api.ok(api.post("/webhooks", {"url": "https://hooks.example.com/chinwag"}))
     return api
 
 

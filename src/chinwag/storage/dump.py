@@ -69,8 +69,9 @@ TABLES: tuple[Table, ...] = (
     Table("outbox", "app_id", ("id",), where="status = 'pending'"),
 )
 
-#: Tables of the schema that are deliberately not carried.
-NOT_CARRIED = ("schema_migrations",)
+#: Tables of the schema that are deliberately not carried: the target keeps its own migration
+#: record, and dashboard sign-ins belong to the server they were made on (sign in again).
+NOT_CARRIED = ("schema_migrations", "admin_sessions")
 
 
 class DumpError(Exception):
