@@ -87,6 +87,8 @@ def seed(api: Api, clock: FakeClock) -> None:
     second = send("bob", "two")
     api.ok(api.patch("/conversations/g1/participants/carol", {"access": "Read"}))
     api.ok(api.put(f"/conversations/g1/messages/{second}", {"text": "two, edited"}))
+    api.ok(api.put(f"/conversations/g1/messages/{second}/reactions/👍/alice"))
+    api.ok(api.put(f"/conversations/g1/messages/{second}/reactions/🎉/bob"))
     send("alice", "three")
     api.ok(api.patch("/conversations/g1/participants/dave", {"access": "None"}))
     api.ok(api.put(f"/conversations/g1/messages/{first}", {"text": "one, edited after dave left"}))

@@ -63,6 +63,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "message_revisions", "app_id", ("app_id", "conversation_id", "message_id", "replaced_at")
     ),
+    Table("reactions", "app_id", ("app_id", "conversation_id", "message_id", "emoji", "user_id")),
     Table("guest_restrictions", "app_id", ("app_id", "conversation_id", "user_id", "kind")),
     Table("invites", "app_id", ("app_id", "id")),
     Table("audit_log", "app_id", ("app_id", "id")),
