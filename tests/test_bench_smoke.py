@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench import history, inbox, sends
+from bench import export, history, inbox, sends
 
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 QUICK = ["--runs", "1", "--duration", "0.05"]
@@ -68,3 +68,17 @@ def test_sends_benchmark_open_loop_runs(tmp_path: Path) -> None:
     args = ["--conversations", "3", "--duration", "0.5", "--rate", "30", "--database", "sqlite"]
     [result] = fanout_sends.main([*args, "--results", str(tmp_path)], pin=False)
     assert result.offered_per_s == 30 and result.messages > 0 and result.errors == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [("sqlite", "sqlite"), pytest.param("sqlite", "postgresql", marks=pytest.mark.postgres)],
+)
+def test_export_benchmark_runs(source: str, target: str, tmp_path: Path) -> None:
+    result = export.main(
+        ["--source", source, "--target", target, "--messages", "500", "--results", str(tmp_path)]
+    )
+    assert result["checked"]["messages"] == 500
+    assert result["export_s"] > 0 and result["import_s"] > 0
+    recorded = json.loads((tmp_path / "export.json").read_text())["results"]
+    assert [r["target"] for r in recorded] == [target]

@@ -1,4 +1,5 @@
-"""The ``chinwag`` command: ``serve``, ``apps``, ``worker``, ``migrate``, ``admin``."""
+"""The ``chinwag`` command: ``serve``, ``apps``, ``worker``, ``migrate``, ``admin``, and the data
+commands of :mod:`chinwag.cli_data` (``export``, ``import``, ``import-talkjs``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from chinwag import __version__
+from chinwag import __version__, cli_data
 from chinwag import admin_file as admin_credential
 from chinwag.config import OPTIONS, Config, ConfigError, load
 from chinwag.notifications import install as install_outbox
@@ -183,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin_sub.add_parser(
         "reset-password", help="make a new admin password, print it once, sign everyone out"
     )
+    cli_data.add_parsers(sub, _add_options)
     args = parser.parse_args(argv)
 
     overrides = {k: v for k, v in vars(args).items() if k in OPTIONS}
@@ -203,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_apps(config, args)
         if args.command == "admin":
             return cmd_admin(config, args.admin_command)
+        if args.command in cli_data.COMMANDS:
+            return cli_data.run(config, args)
         return cmd_migrate(config)
     except KeyboardInterrupt:  # Ctrl+C before the server took over the signals (at start)
         print("chinwag: interrupted", file=sys.stderr)

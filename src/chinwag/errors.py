@@ -27,6 +27,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_ID": (400, "An id in the path or body uses characters outside the id charset."),
     "SYSTEM_MESSAGE_WITH_SENDER": (400, "A SystemMessage was given a sender."),
     "USER_MESSAGE_WITHOUT_SENDER": (400, "A UserMessage has no sender."),
+    "IMPORT_NOT_A_PARTICIPANT": (
+        400,
+        "An imported message's sender or readBy user has never been a participant here.",
+    ),
+    "ATTACHMENTS_NOT_SUPPORTED": (400, "Attachments (attachmentToken) are not supported yet."),
     "INVALID_FRAME": (400, "A realtime frame has an unknown method or a malformed element."),
     "UNAUTHORIZED": (401, "Missing or wrong secret key, app token, signature or user token."),
     "NOT_A_PARTICIPANT": (403, "The user is not a participant who may do this."),
@@ -73,6 +78,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVITE_NOT_FOUND": (404, "No invite with this id in this conversation."),
     "PARTICIPANT_LIMIT_REACHED": (409, "The conversation's lifetime participant limit is used up."),
     "IDEMPOTENCY_KEY_REUSED": (409, "The idempotency key was used for a different message."),
+    "IMPORT_OUT_OF_ORDER": (
+        409,
+        "Imported messages are older than the conversation's newest message: import history "
+        "oldest first, before live traffic starts (or into a fresh conversation).",
+    ),
     "PAYLOAD_TOO_LARGE": (413, "The request body is larger than the limit."),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After seconds."),
     "TOO_MANY_CONNECTIONS": (429, "This user has too many realtime connections open."),

@@ -189,6 +189,27 @@ MessageIn = Annotated[UserMessageIn | SystemMessageIn, Field(discriminator="type
 MessagesIn = Annotated[list[MessageIn], Field(min_length=1, max_length=L.MAX_MESSAGES_PER_POST)]
 
 
+class ImportMessageIn(Strict):
+    """One message of ``POST /import/conversations/{id}/messages`` (the hosted product's shape;
+    ``idempotencyKey`` is Chinwag's extension, so a retried import stores nothing twice)."""
+
+    type: Literal["UserMessage"]
+    sender: Id
+    text: MessageText
+    timestamp: Annotated[int, Field(ge=0)]
+    readBy: Annotated[list[Id], Field(max_length=L.MAX_PARTICIPANT_LIMIT)] = Field(
+        default_factory=list
+    )
+    custom: Custom = Field(default_factory=dict)
+    attachmentToken: Short | None = None
+    idempotencyKey: IdempotencyKey | None = None
+
+
+ImportMessagesIn = Annotated[
+    list[ImportMessageIn], Field(min_length=1, max_length=L.MAX_MESSAGES_PER_POST)
+]
+
+
 class MessageEdit(Strict):
     text: MessageText | None = None
     custom: Custom | None = None

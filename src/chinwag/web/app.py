@@ -25,6 +25,7 @@ from chinwag.web import (
     realtime,
     rest_app,
     rest_conversations,
+    rest_import,
     rest_moderation,
     rest_reactions,
     rest_users,
@@ -68,6 +69,7 @@ def create_app(
     api.include_router(rest_app.router)
     api.include_router(rest_webhooks.router)
     api.include_router(rest_moderation.router)
+    api.include_router(rest_import.router)
     # The browser side: /talk.js, /demo, /dashboard. CORS: the SDK runs on the integrator's origin.
     api.include_router(sdk.router)
     api.include_router(dashboard_outbox.router)

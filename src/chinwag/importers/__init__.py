@@ -1,0 +1,1 @@
+"""Importers that copy an app's data from elsewhere into Chinwag."""
