@@ -21,6 +21,7 @@ from chinwag.web import (
     dashboard_outbox,
     errors,
     metrics,
+    openapi,
     realtime,
     rest_app,
     rest_conversations,
@@ -52,6 +53,7 @@ def create_app(
     api.state.rest_limiter = metrics.CountingRateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
     api_docs.install(api)
+    openapi.install(api)  # the document declares real statuses, security, limits, examples
     api.state.admin = admin  # the dashboard's login; None: the dashboard refuses every sign-in
 
     @api.get("/healthz", tags=["server"], summary="Liveness and database check")
