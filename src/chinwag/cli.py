@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from chinwag import __version__
+from chinwag import __version__, logs, proxies
 from chinwag import admin_file as admin_credential
 from chinwag.config import OPTIONS, Config, ConfigError, load
 from chinwag.notifications import install as install_outbox
@@ -100,6 +100,7 @@ def cmd_serve(config: Config) -> int:
         config.broker_url,
         admin=admin_credential.FollowedAdmin.follow(admin, admin_path),
         metrics_token=config.metrics_token,
+        trusted_proxies=proxies.TrustedProxies(proxies.parse(config.trusted_proxies)),
     )
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
     try:
@@ -191,9 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"chinwag: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(config.log_level, config.log_format)
     try:
         if args.command == "serve":
             return cmd_serve(config)
