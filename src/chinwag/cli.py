@@ -1,4 +1,4 @@
-"""The ``chinwag`` command: ``serve``, ``apps``, ``worker``, ``migrate``, ``admin``."""
+"""The ``chinwag`` command: ``serve``, ``apps``, ``worker``, ``migrate``, ``admin``, ``doctor``."""
 
 from __future__ import annotations
 
@@ -184,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin_sub.add_parser(
         "reset-password", help="make a new admin password, print it once, sign everyone out"
     )
+    doctor_p = sub.add_parser(
+        "doctor", help="check the configuration before going live (database, Redis, SMTP, ...)"
+    )
+    _add_options(doctor_p, list(OPTIONS))
     args = parser.parse_args(argv)
 
     overrides = {k: v for k, v in vars(args).items() if k in OPTIONS}
@@ -202,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_apps(config, args)
         if args.command == "admin":
             return cmd_admin(config, args.admin_command)
+        if args.command == "doctor":
+            from chinwag.doctor import cmd_doctor
+
+            return cmd_doctor(config)
         return cmd_migrate(config)
     except KeyboardInterrupt:  # Ctrl+C before the server took over the signals (at start)
         print("chinwag: interrupted", file=sys.stderr)
