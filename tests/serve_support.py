@@ -53,7 +53,7 @@ def start(tmp_path: Path, name: str = "node", port: int | None = None, **env: st
         except httpx.TransportError:
             if time.monotonic() > deadline:
                 stop(served)
-                raise AssertionError("chinwag serve did not become healthy: " + served.log())
+                raise AssertionError("chinwag serve is not healthy: " + served.log()) from None
             time.sleep(0.1)
 
 
