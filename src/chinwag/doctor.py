@@ -99,15 +99,15 @@ def check_database(config: Config, clock: Callable[[], float] = time.time) -> li
     import psycopg
 
     try:
-        with psycopg.connect(url, connect_timeout=int(TIMEOUT), autocommit=True) as conn:
-            exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+        with psycopg.connect(url, connect_timeout=int(TIMEOUT), autocommit=True) as pg:
+            exists = pg.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
             rows = (
-                conn.execute("SELECT MAX(version) FROM schema_migrations").fetchall()
+                pg.execute("SELECT MAX(version) FROM schema_migrations").fetchall()
                 if exists and exists[0]
                 else []
             )
             before = clock()
-            row = conn.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8").fetchone()
+            row = pg.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8").fetchone()
             after = clock()
     except psycopg.Error as exc:
         why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
