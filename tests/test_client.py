@@ -15,7 +15,7 @@ import pytest
 from chinwag.client import ApiError, AsyncClient, Client, verify_webhook
 from chinwag.clock import FakeClock
 from chinwag.domain.ratelimit import RateLimiter
-from chinwag.schemas import ConversationPut, UserMessageIn, UserPut
+from chinwag.schemas import ConversationPut, ParticipantPut, UserMessageIn, UserPut
 from chinwag.services import apps
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
@@ -75,6 +75,17 @@ def test_users_conversations_messages_and_pagination(server: Server) -> None:
         assert chat.patch_settings({"participantLimit": 20})["participantLimit"] == 20
         [[seq, status, body]] = chat.batch([[1, "GET", "/users/u00"]])
         assert (seq, status, body["id"]) == (1, 200, "u00")
+        chat.put_participant("c1", "u02", ParticipantPut(access="Read"))
+        chat.patch_participant("c1", "u02", {"access": "None"})
+        assert [p["access"] for p in chat.list_participants("c1")][-1] == "None"
+        chat.delete_participant("c1", "u02")
+        chat.delete_message("c1", sent[1])
+        assert len(list(chat.iter_messages("c1"))) == 14
+        assert [c["id"] for c in chat.iter_conversations(page_size=1)] == ["c1"]
+        chat.delete_conversation("c1")
+        with pytest.raises(ApiError) as gone:
+            chat.get_conversation("c1")
+        assert gone.value.error_code == "CONVERSATION_NOT_FOUND"
 
 
 def test_errors_are_raised_with_their_code(server: Server) -> None:
