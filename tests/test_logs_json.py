@@ -120,3 +120,15 @@ def test_masking_is_a_second_line_of_defence() -> None:
     for needle in ("abc123", "eyJ.a.b", "sk_live", "pw"):
         assert needle not in masked
     assert masked.count("[masked]") == 4
+
+
+def test_configure_leaves_logging_set_up_by_someone_else_alone() -> None:
+    import logging
+
+    from chinwag import logs
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    assert before  # pytest's own capture handlers
+    logs.configure("debug", "json")  # e.g. `chinwag doctor` run in-process
+    assert root.handlers == before

@@ -83,12 +83,19 @@ class TextFormatter(logging.Formatter):
 
 
 def configure(level: str = "info", fmt: str = "text", stream: TextIO | None = None) -> None:
-    """Send every log record (Chinwag's and uvicorn's) to ``stream`` (stderr) in ``fmt``."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    """Send every log record (Chinwag's and uvicorn's) to ``stream`` (stderr) in ``fmt``.
+
+    As :func:`logging.basicConfig` does, it leaves a process whose logging someone else set up
+    (a test runner, an application embedding Chinwag) as it is; it replaces only a handler it
+    installed itself."""
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if getattr(h, "chinwag", False)]:
         root.removeHandler(old)
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.chinwag = True  # type: ignore[attr-defined]
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error"):
