@@ -46,8 +46,11 @@ class Stats:
         self.measuring = False
 
     def seen(self, payload: bytes) -> None:
+        """Count each message's marker once per frame (Chinwag's events carry the text twice:
+        as ``text`` and inside its ``content`` blocks)."""
         self.frames += 1
         at = 0
+        counted: set[int] = set()
         while True:
             i = payload.find(MARKER, at)
             if i < 0:
@@ -56,12 +59,15 @@ class Stats:
             k = payload.find(b"|", j + 1)
             sent = float(payload[i + 2 : j])
             index = int(payload[j + 1 : k])
+            at = k + 1
+            if index in counted:
+                continue
+            counted.add(index)
             now = time.time()
             self.last_receive = now
             if 0 <= index < len(self.per_message):
                 self.per_message[index] += 1
             self.latencies.append((now - sent) * 1000)
-            at = k + 1
 
 
 class Client(asyncio.Protocol):

@@ -436,9 +436,13 @@ static int64_t bucket_upper_us(size_t b) {
     return lat_max_us;
 }
 
-/* Every `t:<seconds>[.<fraction>]|<index>|` in the payload. Anything else after "t:" is skipped. */
+/* Every `t:<seconds>[.<fraction>]|<index>|` in the payload. Anything else after "t:" is skipped.
+ * A message's marker may appear more than once in one frame (Chinwag sends its text and its
+ * content blocks, which hold the text again): each index counts once per frame. */
 static void scan_markers(const uint8_t *p, size_t n, int64_t now) {
     const uint8_t *end = p + n, *s = p;
+    int64_t seen[256];
+    int n_seen = 0;
     while (s < end) {
         const uint8_t *m = memmem(s, (size_t)(end - s), "t:", 2);
         if (!m) return;
@@ -465,6 +469,10 @@ static void scan_markers(const uint8_t *p, size_t n, int64_t now) {
         if (!idigits || q >= end || *q != '|') continue;
         s = q + 1;
         if (neg) index = -index;
+        int repeat = 0;
+        for (int k = 0; k < n_seen && !repeat; k++) repeat = seen[k] == index;
+        if (repeat) continue;
+        if (n_seen < 256) seen[n_seen++] = index;
         deliveries++;
         if (index >= 0 && index < per_message_len)
             per_message[index]++;

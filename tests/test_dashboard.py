@@ -18,6 +18,7 @@ from chinwag.services import admin, apps, dashboard, users
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
 from chinwag.web.dashboard import PAGE
+from tests import dashboard_support
 
 PASSWORD = "open sesame"
 
@@ -36,11 +37,7 @@ def client(ctx: Context, login: admin.Admin) -> Iterator[TestClient]:
 
 
 def sign_in(client: TestClient) -> None:
-    r = client.post(
-        "/dashboard/login",
-        content=f"password={PASSWORD.replace(' ', '+')}",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    r = dashboard_support.sign_in(client, PASSWORD)
     assert r.status_code == 303, r.text
     assert "httponly" in r.headers["set-cookie"].lower()
     assert "samesite=strict" in r.headers["set-cookie"].lower()
@@ -99,11 +96,7 @@ def test_dashboard_needs_the_admin_password(client: TestClient, app_keys: apps.A
     page = client.get("/dashboard")
     assert page.status_code == 200 and "Admin password" in page.text
     assert app_keys.secret_keys[0] not in page.text
-    wrong = client.post(
-        "/dashboard/login",
-        content="password=nope",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    wrong = dashboard_support.sign_in(client, "nope")
     assert wrong.status_code == 401 and "not right" in wrong.text
     inspect = client.get(f"/dashboard/conversations/x?app={app_keys.app.id}")
     assert "Admin password" in inspect.text
@@ -178,7 +171,11 @@ def test_users_conversations_and_inspection(
     assert "Sebastian" in page and dashboard.DEMO_CONVERSATION in page and "Open as guest" in page
     inspect = client.get(f"/dashboard/conversations/{dashboard.DEMO_CONVERSATION}?app={app_id}")
     assert inspect.status_code == 200
-    assert "asGuest: true" in inspect.text and dashboard.DEMO_WELCOME in inspect.text
+    # The page's script (no inline script: the dashboard's CSP forbids it) opens the live
+    # conversation as the supervisor guest, with the invite the page minted for itself.
+    assert '<script src="/static/dashboard-inspect.js">' in inspect.text
+    assert '"invite":' in inspect.text and dashboard.DEMO_WELCOME in inspect.text
+    assert "asGuest: true" in client.get("/static/dashboard-inspect.js").text
     assert client.get(f"/dashboard/conversations/nope?app={app_id}").status_code == 404
     assert "Next page" not in page
 
@@ -235,3 +232,48 @@ def test_demo_is_off_where_it_would_grant_more_than_a_browser_has(
     apps.patch_settings(ctx, app_id, {"allowUserSyncViaBrowser": True})
     assert "The demo is off" not in client.get(f"/demo?app={app_id}").text
     assert len(users.list_users(ctx, app_id, 10, None)) == len(dashboard.DEMO_USERS)
+
+
+def test_signing_out_ends_the_session_everywhere(client: TestClient) -> None:
+    """Logout revokes the session server-side: a copy of its cookie is refused afterwards."""
+    sign_in(client)
+    copied = client.cookies.get("chinwag_admin")
+    assert copied and "Admin password" not in client.get("/dashboard").text
+    assert client.post("/dashboard/logout").status_code == 303
+    client.cookies.set("chinwag_admin", copied, path="/dashboard")
+    assert "Admin password" in client.get("/dashboard").text
+
+
+def test_sign_in_needs_the_forms_token(client: TestClient) -> None:
+    """A page of another site cannot post the sign-in form (login CSRF): the form's token must
+    match the cookie the sign-in page set."""
+    r = client.post("/dashboard/login", data={"password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 400 and "expired" in r.text
+    client.get("/dashboard")  # sets the login cookie
+    r = client.post(
+        "/dashboard/login", data={"password": PASSWORD, "csrf": "forged"}, follow_redirects=False
+    )
+    assert r.status_code == 400
+    assert dashboard_support.sign_in(client, PASSWORD).status_code == 303
+
+
+def test_dashboard_pages_refuse_framing_and_inline_script(client: TestClient) -> None:
+    for page in (client.get("/dashboard"), client.get("/dashboard/audit")):
+        assert page.headers["x-frame-options"] == "DENY"
+        csp = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self';" in csp
+        assert "<script>" not in page.text
+
+
+def test_the_session_cookie_is_secure_over_https(ctx: Context, login: admin.Admin) -> None:
+    with TestClient(
+        create_app(ctx, admin=login), base_url="https://testserver", follow_redirects=False
+    ) as c:
+        r = dashboard_support.sign_in(c, PASSWORD)
+        assert r.status_code == 303
+        cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and "admin" in v)
+        assert "secure" in cookie.lower()
+    with TestClient(create_app(ctx, admin=login), follow_redirects=False) as c:
+        r = dashboard_support.sign_in(c, PASSWORD)
+        cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and "admin" in v)
+        assert "secure" not in cookie.lower()

@@ -70,7 +70,7 @@ def _seed(asgi, app_id: str, secret: str) -> dict[str, str]:
         "/conversations/c1/messages",
         [{"type": "UserMessage", "sender": "alice", "text": "hi"}],
     )
-    hook = ok("POST", "/webhooks", {"url": "http://127.0.0.1:9/hook"})
+    hook = ok("POST", "/webhooks", {"url": "https://backend.example.com/hook"})
     invite = ok("POST", "/conversations/c1/invites", {})
     return {
         "userId": "alice",

@@ -60,6 +60,23 @@ def test_nothing_configured_records_and_everything_configured_sends() -> None:
         assert full.sms.url == "https://sms.example.test/2010-04-01/Accounts/AC1/Messages.json"
         assert (full.settings.lease_ms, full.settings.concurrency) == (30_000, 2)
         assert full.settings.link_template.startswith("https://chat.example.test/demo?")
+        assert full.slots.per_app == 1  # half the threads by default
         full.close()
+        assert bare.slots.per_app == 2 and not bare.settings.allow_private_webhooks
+        shared = worker_from_config(
+            db,
+            load(
+                environ={
+                    "CHINWAG_WORKER_THREADS": "8",
+                    "CHINWAG_WORKER_APP_THREADS": "3",
+                    "CHINWAG_WEBHOOK_ALLOW_PRIVATE": "on",
+                }
+            ),
+        )
+        assert (shared.slots.total, shared.slots.per_app, shared.slots.webhooks) == (8, 3, 7)
+        assert shared.settings.allow_private_webhooks
+        shared.close()
+        with pytest.raises(ConfigError, match="worker app threads"):
+            load(environ={"CHINWAG_WORKER_APP_THREADS": "0"})
     finally:
         db.close()

@@ -9,13 +9,22 @@ from chinwag.clock import FakeClock
 from chinwag.services import admin, apps
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
+from tests import dashboard_support
 from tests.conftest import Api
-from tests.test_notif_support import make_worker, nctx, notif_db, notif_db_url  # noqa: F401
+from tests.test_notif_support import (  # noqa: F401
+    allow_private_webhooks,
+    make_worker,
+    nctx,
+    notif_db,
+    notif_db_url,
+)
 
 PASSWORD = "open sesame"
 
 
-def test_recorded_notifications_and_deliveries_are_visible(nctx: Context, clock: FakeClock) -> None:
+def test_recorded_notifications_and_deliveries_are_visible(
+    nctx: Context, clock: FakeClock, allow_private_webhooks: None
+) -> None:
     login, _ = admin.prepare(None, PASSWORD, clock)
     keys = apps.create_app(nctx, "Shop")
     with TestClient(create_app(nctx, admin=login), follow_redirects=False) as client:
@@ -35,16 +44,13 @@ def test_recorded_notifications_and_deliveries_are_visible(nctx: Context, clock:
                 [{"type": "UserMessage", "sender": "bob", "text": "hi"}],
             )
         )
-        worker = make_worker(nctx.db, clock)  # no SMTP server, no SMS API: recorded only
+        # No SMTP server, no SMS API: recorded only.
+        worker = make_worker(nctx.db, clock, allow_private_webhooks=True)
         try:
             worker.drain()
         finally:
             worker.close()
-        r = client.post(
-            "/dashboard/login",
-            content=f"password={PASSWORD.replace(' ', '+')}",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+        r = dashboard_support.sign_in(client, PASSWORD)
         assert r.status_code == 303
         html = client.get(page).text
         assert "alice@example.com" in html and ">recorded<" in html

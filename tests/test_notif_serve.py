@@ -62,6 +62,7 @@ def test_serve_runs_the_worker(
         CHINWAG_NOTIFICATION_URL="https://app.example.test/chat/{conversationId}",
         CHINWAG_ADMIN_PASSWORD="admin-password-for-tests",
         CHINWAG_DATA_DIR=str(tmp_path),
+        CHINWAG_WEBHOOK_ALLOW_PRIVATE="on",  # the receiver is on loopback
     )
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(

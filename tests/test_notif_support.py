@@ -3,6 +3,7 @@
 - :class:`SmtpServer`: aiosmtpd, keeping every mail it accepts.
 - :class:`HttpRecorder`: a threaded HTTP server standing in for the SMS provider and for webhook
   receivers; it keeps every request and answers with a status the test chooses.
+- ``allow_private_webhooks``: the operator's setting that lets webhooks reach loopback.
 - ``notif_db``: a database of its own per test (SQLite file or a fresh PostgreSQL database), so
   a worker, which takes work from every app, sees only this test's rows.
 
@@ -35,6 +36,7 @@ from chinwag.notifications.worker import Worker, WorkerSettings
 from chinwag.services.context import Context
 from chinwag.services.events import RecordingSink
 from chinwag.storage.db import Database, open_database
+from chinwag.webhooks import addresses
 from tests.conftest import make_pg_database
 
 LINK = "https://chat.example.test/c/{conversationId}?app={appId}"
@@ -180,6 +182,17 @@ class HttpRecorder:
 
 
 # -- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def allow_private_webhooks() -> Iterator[None]:
+    """``CHINWAG_WEBHOOK_ALLOW_PRIVATE=on`` for this test: receivers here live on loopback."""
+    before = addresses.allow_private()
+    addresses.set_allow_private(True)
+    try:
+        yield
+    finally:
+        addresses.set_allow_private(before)
 
 
 @pytest.fixture

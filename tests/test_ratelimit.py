@@ -52,3 +52,16 @@ def test_rest_answers_429_with_retry_after(api, clock):
     assert int(r.headers["Retry-After"]) >= 1
     clock.advance(1000)
     assert api.get("/users").status_code == 200
+
+
+def test_check_takes_nothing_and_refuses_only_an_empty_bucket():
+    limiter = RateLimiter(1, 2)
+    for _ in range(5):
+        limiter.check("k", 0)  # an unknown key, or a full bucket: allowed, nothing taken
+    limiter.take("k", 0)
+    limiter.check("k", 0)
+    limiter.take("k", 0)
+    with pytest.raises(RateLimited) as caught:
+        limiter.check("k", 0)
+    assert caught.value.retry_after == pytest.approx(1.0)
+    limiter.check("k", 1000)  # a token back after a second

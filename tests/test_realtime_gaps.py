@@ -149,3 +149,31 @@ def test_after_the_bus_reconnects_every_room_catches_up(
             lambda e: e.get("type") == "message.created" and e["message"]["text"] == "while down"
         )
         assert _texts(bob) == ["while down"]
+
+
+def test_a_quiet_rooms_last_event_goes_out_once_publishing_works_again(
+    setup: tuple[str, str, RealtimeNode],
+) -> None:
+    """The publish of the last message of a quiet conversation fails (the broker hiccups); no
+    event follows it, yet its watchers get it once the broker answers again."""
+    base, app_id, node = setup
+    real: Publish = node.bus.publish
+    failures = 3
+
+    async def flaky(channel: str, payload: str) -> None:
+        nonlocal failures
+        if _text(payload) == "last" and failures > 0:
+            failures -= 1
+            raise ConnectionError("broker unreachable")
+        await real(channel, payload)
+
+    node.bus.publish = flaky
+    with Client.open(base, app_id, "alice") as alice, Client.open(base, app_id, "bob") as bob:
+        for c in (alice, bob):
+            c.ok("SUBSCRIBE", "me/conversations/c")
+        alice.ok("POST", "me/conversations/c/messages", {"text": "last"})
+        bob.wait_event(
+            lambda e: e.get("type") == "message.created" and e["message"]["text"] == "last",
+            timeout=15,
+        )
+        assert failures == 0

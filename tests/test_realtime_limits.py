@@ -272,3 +272,16 @@ def test_too_many_subscriptions_on_one_connection(ctx: Context, server: Server) 
         c.ok("SUBSCRIBE", "me/conversations/c2")  # subscribing again is no new watch
         c.ok("UNSUBSCRIBE", "me/conversations/c1")
         c.ok("SUBSCRIBE", "me/conversations/c3")
+
+
+def test_the_supervisors_id_is_reserved_even_without_identity_verification(
+    server: Server,
+) -> None:
+    """The dashboard watches as ``chinwag-supervisor`` (with a signature): nobody else may claim
+    that id to hide among the supervisors, whatever the app's identity verification."""
+    with server.client("chinwag-supervisor") as c:
+        closed = c.wait_closed()
+    assert closed.code == 4401 and "reserved" in closed.reason
+    sig = sessions.signature_of(server.secret, "chinwag-supervisor")
+    with server.client("chinwag-supervisor", signature=sig) as c:
+        assert c.ok("GET", "ping") == {}

@@ -4,92 +4,20 @@ reaches sessions on the other, and revoking access on one cuts delivery on the o
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import make_pg_database
-from tests.realtime_support import Client, free_port
+from tests.cluster_support import Cluster, running_cluster
 
 REDIS_URL = os.environ.get("CHINWAG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-class Cluster:
-    def __init__(self, ports: list[int], app_id: str, secret: str) -> None:
-        self.ports, self.app_id, self.secret = ports, app_id, secret
-
-    def rest(self, node: int, method: str, path: str, body: Any = None) -> Any:
-        r = httpx.request(
-            method,
-            f"http://127.0.0.1:{self.ports[node]}/v1/{self.app_id}{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {self.secret}"},
-            timeout=10,
-        )
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def client(self, node: int, user_id: str) -> Client:
-        return Client.open(f"ws://127.0.0.1:{self.ports[node]}", self.app_id, user_id)
-
-
-def _start(port: int, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chinwag", "serve", "--port", str(port)],
-        env={**env, "CHINWAG_PORT": str(port)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"node on port {port} did not start")
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def cluster(tmp_path: Any) -> Iterator[Cluster]:
-    url, drop = make_pg_database("chinwag_nodes")
-    app_id, secret = f"t{uuid.uuid4().hex[:8]}", "sk_test_" + uuid.uuid4().hex
-    env = {
-        **os.environ,
-        "CHINWAG_DATABASE_URL": url,
-        "CHINWAG_BROKER_URL": REDIS_URL,
-        "CHINWAG_APP_ID": app_id,
-        "CHINWAG_SECRET_KEY": secret,
-        "CHINWAG_DATA_DIR": str(tmp_path),
-        "CHINWAG_LOG_LEVEL": "warning",
-        "CHINWAG_WORKER": "off",
-    }
-    procs: list[subprocess.Popen[bytes]] = []
-    ports = [free_port(), free_port()]
-    with open(tmp_path / "nodes.log", "wb") as log:
-        try:
-            for port in ports:  # one after the other: the first creates the schema and app
-                procs.append(_start(port, env, log))
-            yield Cluster(ports, app_id, secret)
-        finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            drop()
+    with running_cluster(tmp_path, REDIS_URL) as c:
+        yield c
 
 
 def said(text: str) -> Any:

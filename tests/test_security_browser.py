@@ -476,3 +476,18 @@ def test_a_guest_is_unlinked_when_a_chat_becomes_a_one_on_one(site: Site) -> Non
             "live": True,
             "historyUntil": None,
         }
+
+
+def test_the_inbox_says_who_ended_a_membership(site: Site) -> None:
+    site.rest("PUT", "/conversations/e1", {"participants": ["alice", "bob", "mal"]})
+    site.rest("PUT", "/conversations/e2", {"participants": ["alice", "bob", "mal"]})
+    site.rest("PUT", "/conversations/e3", {"participants": ["alice", "bob", "mal"]})
+    site.rest("DELETE", "/conversations/e1/participants/mal")
+    site.rest("PATCH", "/conversations/e3/participants/mal", {"access": "None"})
+    with site.client("mal") as mal:
+        mal.ok("DELETE", "conversations/e2/participants/mal")
+        ended = {
+            c["id"]: (c["isMember"], c["endedBy"])
+            for c in mal.ok("GET", "me/conversations")["data"]
+        }
+    assert ended == {"e1": (False, "others"), "e2": (False, "you"), "e3": (True, "others")}

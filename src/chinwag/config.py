@@ -95,6 +95,18 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "4",
         "How many emails, SMS and webhooks one worker sends at once.",
     ),
+    "worker_app_threads": (
+        "CHINWAG_WORKER_APP_THREADS",
+        None,
+        "How many of those one app may use at once (so one app's slow receivers never delay "
+        "another's deliveries); default half of CHINWAG_WORKER_THREADS, at least 1.",
+    ),
+    "webhook_allow_private": (
+        "CHINWAG_WEBHOOK_ALLOW_PRIVATE",
+        "off",
+        "on: webhooks may go to loopback, private, link-local, multicast and unspecified "
+        "addresses (closed networks, tests); off: public addresses only.",
+    ),
 }
 
 
@@ -127,6 +139,8 @@ class Config:
     worker: str = "on"
     worker_lease_seconds: int = 300
     worker_threads: int = 4
+    worker_app_threads: int | None = None
+    webhook_allow_private: bool = False
 
     @property
     def base_url(self) -> str:
@@ -196,6 +210,8 @@ def load(
         worker=(raw["worker"] or "on").lower(),
         worker_lease_seconds=int(raw["worker_lease_seconds"] or "300"),
         worker_threads=int(raw["worker_threads"] or "4"),
+        worker_app_threads=int(raw["worker_app_threads"]) if raw["worker_app_threads"] else None,
+        webhook_allow_private=(raw["webhook_allow_private"] or "off").lower() == "on",
     )
 
 
@@ -214,10 +230,15 @@ def _notification_reasons(raw: Mapping[str, str | None]) -> list[str]:
         )
     if (raw["worker"] or "on").lower() not in ("on", "off"):
         reasons.append("worker must be on or off")
+    if (raw["webhook_allow_private"] or "off").lower() not in ("on", "off"):
+        reasons.append("webhook allow private must be on or off")
     lease = raw["worker_lease_seconds"] or "300"
     if not lease.isdigit() or not 1 <= int(lease) <= 86400:
         reasons.append("worker lease must be a number of seconds from 1 to 86400")
     threads = raw["worker_threads"] or "4"
     if not threads.isdigit() or not 1 <= int(threads) <= 64:
         reasons.append("worker threads must be a number from 1 to 64")
+    per_app = raw["worker_app_threads"]
+    if per_app and (not per_app.isdigit() or not 1 <= int(per_app) <= 64):
+        reasons.append("worker app threads must be a number from 1 to 64")
     return reasons

@@ -7,6 +7,7 @@ are errors, every string and map is bounded. :func:`parse` turns a pydantic fail
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -17,6 +18,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
 from chinwag.domain import limits as L
@@ -34,16 +36,56 @@ def _check_custom(value: dict[str, Any] | None) -> dict[str, Any] | None:
     for key in value:
         if not 1 <= len(key) <= L.MAX_CUSTOM_KEY:
             raise ValueError(f"custom keys must be 1-{L.MAX_CUSTOM_KEY} characters")
-        _no_nul(key)
+        _storable_text(key)
     return value
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL in text, and no chat text needs it: refuse it on every
-    # database alike.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL (\\u0000) characters")
+#: What no string may hold, on every database alike: NUL (PostgreSQL cannot store it in text,
+#: and no chat text needs it) and unpaired UTF-16 surrogates (JSON lets ``"\\ud800"`` through,
+#: but they have no UTF-8 form, so no database driver can store them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_RULE = (
+    "must not contain NUL (\\u0000) or unpaired surrogate (\\ud800-\\udfff) characters"
+)
+
+
+def _storable_text(value: str) -> str:
+    if _UNSTORABLE.search(value):
+        raise ValueError(UNSTORABLE_RULE)
     return value
+
+
+def _shown(key: str) -> str:
+    """A key as it may appear in an error (escaped: a reason must itself be storable JSON)."""
+    return key[:64].encode("unicode_escape").decode()
+
+
+def unstorable_at(data: Any) -> str | None:
+    """Where in a parsed JSON value a string (or an object's key) is not storable, if anywhere.
+
+    Iterative, so that a deeply nested value costs no stack."""
+    todo: list[tuple[str, Any]] = [("", data)]
+    while todo:
+        where, value = todo.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                return where or "value"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                here = f"{where}.{_shown(str(key))}" if where else _shown(str(key))
+                if isinstance(key, str) and _UNSTORABLE.search(key):
+                    return f"{here} (the key)"
+                todo.append((here, item))
+        elif isinstance(value, (list, tuple)):
+            todo.extend((f"{where}.{i}" if where else str(i), v) for i, v in enumerate(value))
+    return None
+
+
+def _all_storable(data: T) -> T:
+    found = unstorable_at(data)
+    if found:
+        raise ValueError(f"{found}: {UNSTORABLE_RULE}")
+    return data
 
 
 def _check_id(value: str) -> str:
@@ -54,13 +96,13 @@ def _check_id(value: str) -> str:
 
 Id = Annotated[str, AfterValidator(_check_id)]
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=L.MAX_NAME), AfterValidator(_no_nul)
+    str, StringConstraints(min_length=1, max_length=L.MAX_NAME), AfterValidator(_storable_text)
 ]
-Short = Annotated[str, StringConstraints(max_length=L.MAX_SHORT), AfterValidator(_no_nul)]
-Url = Annotated[str, StringConstraints(max_length=L.MAX_URL), AfterValidator(_no_nul)]
-Text = Annotated[str, StringConstraints(max_length=L.MAX_TEXT), AfterValidator(_no_nul)]
+Short = Annotated[str, StringConstraints(max_length=L.MAX_SHORT), AfterValidator(_storable_text)]
+Url = Annotated[str, StringConstraints(max_length=L.MAX_URL), AfterValidator(_storable_text)]
+Text = Annotated[str, StringConstraints(max_length=L.MAX_TEXT), AfterValidator(_storable_text)]
 CustomValue = Annotated[
-    str, StringConstraints(max_length=L.MAX_CUSTOM_VALUE), AfterValidator(_no_nul)
+    str, StringConstraints(max_length=L.MAX_CUSTOM_VALUE), AfterValidator(_storable_text)
 ]
 #: A custom map in a merge (PUT): a null value removes that key.
 CustomPatch = Annotated[dict[str, CustomValue | None] | None, AfterValidator(_check_custom)]
@@ -72,6 +114,12 @@ Notify = bool | Literal["MentionsOnly"]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """Every string and key of every body, typed or not (``pushTokens``, role names...)."""
+        return _all_storable(data)
 
     def given(self) -> dict[str, Any]:
         """Only the fields the client sent, so a PUT merges instead of overwriting."""
@@ -112,11 +160,11 @@ class ParticipantPatch(Strict):
 
 
 IdempotencyKey = Annotated[
-    str, StringConstraints(min_length=1, max_length=L.MAX_SHORT), AfterValidator(_no_nul)
+    str, StringConstraints(min_length=1, max_length=L.MAX_SHORT), AfterValidator(_storable_text)
 ]
 #: Message text: 1-10,000 characters.
 MessageText = Annotated[
-    str, StringConstraints(min_length=1, max_length=L.MAX_TEXT), AfterValidator(_no_nul)
+    str, StringConstraints(min_length=1, max_length=L.MAX_TEXT), AfterValidator(_storable_text)
 ]
 
 
@@ -163,7 +211,9 @@ class SettingsPatch(Strict):
 
 UsersBatchPut = Annotated[dict[Id, UserPut], Field(max_length=L.MAX_USERS_PER_BATCH_PUT)]
 
-BatchOp = Annotated[list[Any], Field(min_length=3, max_length=5)]
+BatchOp = Annotated[
+    list[Any], Field(min_length=3, max_length=5), AfterValidator(_all_storable)
+]
 BatchIn = Annotated[list[BatchOp], Field(min_length=1, max_length=L.MAX_BATCH_OPERATIONS)]
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}
@@ -185,6 +235,9 @@ def parse(schema: Any, data: Any) -> Any:
     adapter = _adapters.get(schema)
     if adapter is None:
         adapter = _adapters[schema] = TypeAdapter(schema)
+    found = unstorable_at(data)
+    if found:
+        raise InvalidRequest(f"{found}: {UNSTORABLE_RULE}")
     try:
         return adapter.validate_python(data, strict=True)
     except ValidationError as exc:

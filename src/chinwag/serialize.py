@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chinwag.domain import markup
 from chinwag.domain.access import Access
 from chinwag.storage.moderation import Invite
 from chinwag.storage.records import Conversation, Message, Participant, User
@@ -27,13 +28,18 @@ def user_json(u: User) -> dict[str, Any]:
     }
 
 
-def message_json(m: Message, read_by: list[str] | None = None) -> dict[str, Any]:
-    return {
+def message_json(
+    m: Message, read_by: list[str] | None = None, reactions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A message; ``reactions`` (history and REST reads) only when given: live events leave
+    them out, and ``reaction.*`` events tell what changes."""
+    out = {
         "id": m.id,
         "conversationId": m.conversation_id,
         "type": m.type,
         "senderId": m.sender_id,
         "text": m.text,
+        "content": markup.content(m.text),
         "custom": m.custom,
         "readBy": read_by if read_by is not None else [],
         "attachment": None,
@@ -44,6 +50,9 @@ def message_json(m: Message, read_by: list[str] | None = None) -> dict[str, Any]
         "editedAt": m.edited_at,
         "position": m.position,
     }
+    if reactions is not None:
+        out["reactions"] = reactions
+    return out
 
 
 def read_by(m: Message, participants: list[Participant]) -> list[str]:

@@ -22,3 +22,7 @@ MAX_NOTIFICATION_DELAY = 3_600
 # REST requests per app and node: sustained rate and burst.
 REST_RATE_PER_SECOND = 200.0
 REST_BURST = 1_000
+# Failed REST authentications per source address and node: after the burst, one more every
+# second; while none is left, every request from that address is a 429, right key or not.
+AUTH_FAILURE_RATE_PER_SECOND = 1.0
+AUTH_FAILURE_BURST = 20

@@ -30,6 +30,13 @@ class TokenBucket:
             return 0.0
         return (1.0 - self.tokens) / self.rate
 
+    def wait(self, now: float) -> float:
+        """The seconds until a token is there at ``now`` (0.0: one is), taking nothing."""
+        if self.tokens < 0:
+            return 0.0
+        tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def full_at(self, now: float) -> bool:
         return self.tokens + max(0.0, now - self.stamp) * self.rate >= self.burst
 
@@ -59,6 +66,18 @@ class RateLimiter:
                     self._forget_idle(now)
                 bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
             wait = bucket.take(now)
+        if wait > 0:
+            raise RateLimited(
+                wait, f"too many {what}: at most {self.rate:g}/s, bursts of {self.burst}"
+            )
+
+    def check(self, key: str, now_ms: int, what: str = "requests") -> None:
+        """Raise :class:`RateLimited` if ``key`` has no token now, without taking one: for
+        limits that only failures use up (:meth:`take` them when they happen)."""
+        now = now_ms / 1000
+        with self._lock:
+            bucket = self._buckets.get(key)
+            wait = bucket.wait(now) if bucket is not None else 0.0
         if wait > 0:
             raise RateLimited(
                 wait, f"too many {what}: at most {self.rate:g}/s, bursts of {self.burst}"

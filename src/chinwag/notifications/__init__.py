@@ -47,7 +47,9 @@ def worker_from_config(
     settings = WorkerSettings(
         lease_ms=config.worker_lease_seconds * 1000,
         concurrency=config.worker_threads,
+        per_app_concurrency=config.worker_app_threads,
         batch_size=2 * config.worker_threads,
         link_template=link,
+        allow_private_webhooks=config.webhook_allow_private,
     )
     return Worker(db, clock=clock, email=email, sms=sms, presence=presence, settings=settings)

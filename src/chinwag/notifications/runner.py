@@ -15,6 +15,7 @@ from chinwag.notifications.presence import Presence
 from chinwag.notifications.worker import Worker, start_in_thread
 from chinwag.services.context import Context
 from chinwag.storage.db import open_database, redact
+from chinwag.webhooks import addresses
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ WORKER_OPTIONS = [
     "notification_url",
     "worker_lease_seconds",
     "worker_threads",
+    "worker_app_threads",
+    "webhook_allow_private",
 ]
 
 
@@ -52,7 +55,11 @@ def describe(config: Config, worker: Worker) -> str:
 def start_in_server(
     config: Config, ctx: Context, presence: Presence | None = None
 ) -> Running | None:
-    """Start the worker in a thread of the server process, unless ``CHINWAG_WORKER=off``."""
+    """Start the worker in a thread of the server process, unless ``CHINWAG_WORKER=off``.
+
+    Also applies the operator's webhook address policy to the process, which the REST
+    registration of webhooks follows whether or not the worker runs here."""
+    addresses.set_allow_private(config.webhook_allow_private)
     if config.worker != "on":
         log.info("outbox worker off in this process (CHINWAG_WORKER=off)")
         return None
@@ -71,6 +78,7 @@ def stop(running: Running | None) -> None:
 
 
 def cmd_worker(config: Config, once: bool = False) -> int:
+    addresses.set_allow_private(config.webhook_allow_private)
     db = open_database(config.database_url)
     worker = worker_from_config(db, config)
     print(f"chinwag worker on {redact(config.database_url)}", flush=True)

@@ -1,7 +1,9 @@
 """The outbox worker: claims due rows, does the work, records the outcome.
 
-One loop (:meth:`Worker.run_once`): claim up to ``batch_size`` due rows under a lease, then handle
-each (a few at a time in threads, as email, SMS and webhooks wait on the network):
+One loop (:meth:`Worker.run`): whenever a slot is free, claim due rows under a lease, as many
+as the free slots and the per-app limits allow (:mod:`chinwag.notifications.slots`), and start
+each in a thread of its own (email, SMS and webhooks wait on the network); a row that finishes
+frees its slot at once, without waiting for the others claimed with it:
 
 - ``notification``: evaluated in one transaction into email and SMS deliveries
   (:mod:`chinwag.notifications.batches`);
@@ -35,13 +37,14 @@ from chinwag.notifications.delivery import (
     UncertainDelivery,
 )
 from chinwag.notifications.presence import NobodyViewing, Presence
+from chinwag.notifications.slots import Slots
 from chinwag.storage import apps as app_store
 from chinwag.storage import outbox
 from chinwag.storage import webhooks as hook_store
 from chinwag.storage.db import Database
 from chinwag.storage.outbox import OutboxItem
-from chinwag.webhooks import signing
-from chinwag.webhooks.poster import HttpPoster, WebhookPoster
+from chinwag.webhooks import addresses, signing
+from chinwag.webhooks.poster import ConnectionFailed, HttpPoster, Refused, WebhookPoster
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +52,18 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class WorkerSettings:
     lease_ms: int = 300_000
-    batch_size: int = 8
+    batch_size: int = 8  # unused since claims follow the free slots; kept for callers
     concurrency: int = 4
+    #: Slots one app may hold at once; None: half of ``concurrency`` (at least one).
+    per_app_concurrency: int | None = None
     max_attempts: dict[str, int] = field(
         default_factory=lambda: {"notification": 5, "email": 6, "sms": 6, "webhook": 8}
     )
     #: ``{appId}``, ``{conversationId}`` and ``{userId}`` are filled in.
     link_template: str = "http://127.0.0.1:8000/demo?conversationId={conversationId}"
     retention_ms: int = 7 * 24 * 3_600_000
+    #: ``CHINWAG_WEBHOOK_ALLOW_PRIVATE``: webhooks may reach loopback and private addresses.
+    allow_private_webhooks: bool = False
 
 
 def worker_id() -> str:
@@ -80,10 +87,11 @@ class Worker:
         self.email = email
         self.sms = sms
         self.presence = presence or NobodyViewing()
-        self.poster = poster or HttpPoster()
         self.settings = settings or WorkerSettings()
+        self.poster = poster or HttpPoster(allow_private=self.settings.allow_private_webhooks)
         self.owner = owner or worker_id()
-        self._pool = ThreadPoolExecutor(max(1, self.settings.concurrency), "chinwag-outbox")
+        self.slots = Slots(self.settings.concurrency, self.settings.per_app_concurrency)
+        self._pool = ThreadPoolExecutor(self.slots.total, "chinwag-outbox")
         self._last_prune = 0
 
     def close(self) -> None:
@@ -91,39 +99,67 @@ class Worker:
 
     # -- the loop -----------------------------------------------------------------------
 
-    def run_once(self) -> int:
-        """Claim what is due and handle it; return how many rows were claimed."""
+    def fill(self) -> int:
+        """Claim as many due rows as the free slots and the per-app limits allow and start
+        each; return how many were claimed (0: no slot free, or nothing due that may start)."""
+        plan = self.slots.plan()
+        if plan.free <= 0:
+            return 0
         now = self.clock.now_ms()
         with self.db.transaction() as tx:
             items = outbox.claim(
-                tx, self.owner, now, self.settings.lease_ms, self.settings.batch_size
+                tx,
+                self.owner,
+                now,
+                self.settings.lease_ms,
+                plan.free,
+                skip_apps=plan.full_apps,
+                skip_webhooks=plan.webhook_room <= 0,
+                take=plan.take,
             )
-        if not items:
-            return 0
-        list(self._pool.map(self._handle_safely, items))
+        self.slots.hold(items)
+        for item in items:
+            self._pool.submit(self._run_one, item)
         return len(items)
 
-    def drain(self, max_rounds: int = 1000) -> int:
-        """Run until nothing is due now (for tests and ``chinwag worker --once``)."""
+    def _run_one(self, item: OutboxItem) -> None:
+        try:
+            self._handle_safely(item)
+        finally:
+            self.slots.release(item)
+
+    def run_once(self) -> int:
+        """Claim what is due and may start, and handle it; return how many rows were claimed."""
+        claimed = self.fill()
+        self.slots.wait_idle()
+        return claimed
+
+    def drain(self, max_rounds: int = 100_000) -> int:
+        """Run until nothing is due now and nothing is running (for tests and
+        ``chinwag worker --once``)."""
         total = 0
         for _ in range(max_rounds):
-            claimed = self.run_once()
-            if not claimed:
-                break
+            since = self.slots.released
+            claimed = self.fill()
             total += claimed
+            if not claimed:
+                if self.slots.idle_since(since):  # nothing ran while that claim looked
+                    break
+                self.slots.wait(since, None)  # a row finished: its slot, or its follow-ups
         return total
 
     def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
         log.info("outbox worker %s started", self.owner)
         while not stop.is_set():
+            since = self.slots.released
             try:
-                claimed = self.run_once()
+                claimed = self.fill()
                 self._maybe_prune()
             except Exception:  # a database hiccup must not end the loop
                 log.exception("outbox worker round failed")
                 claimed = 0
             if not claimed:
-                stop.wait(idle_seconds)
+                self.slots.wait(since, idle_seconds)
         log.info("outbox worker %s stopped", self.owner)
 
     def _maybe_prune(self) -> None:
@@ -228,8 +264,11 @@ class Worker:
         headers = signing.headers(keys[0], timestamp, body, item.payload["eventId"])
         try:
             status = self.poster.post(endpoint.url, body, headers)  # its URL now
-        except Exception as exc:  # connection refused, timeout, bad URL: all worth a retry
-            self._failed(item, None, f"{type(exc).__name__}: {exc}", permanent=False)
+        except Refused:  # retried: fixing the endpoint's URL rescues it
+            self._failed(item, None, addresses.REFUSED, permanent=False)
+            return
+        except ConnectionFailed:  # never more detail: the log must not tell open ports apart
+            self._failed(item, None, "connection failed", permanent=False)
             return
         if 200 <= status < 300:
             self._finish(item, "sent", status, None)

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from chinwag.domain import access as rules
-from chinwag.domain.access import GuestAccess
+from chinwag.domain.access import GuestAccess, View
 from chinwag.domain.moderation import invite_id_of
 from chinwag.domain.settings import AppSettings
 from chinwag.errors import ERROR_CODES, ChinwagError
@@ -33,12 +33,22 @@ from chinwag.realtime.connection import Connection, Watch
 from chinwag.realtime.roster import Roster
 from chinwag.realtime.wire import Header
 from chinwag.services.events import Event
+from chinwag.services.sessions import GuestPass
 
 log = logging.getLogger(__name__)
 
 #: Runs a blocking catch-up query off the loop: (app_id, conversation_id, after) ->
 #: (events, position) or None when the watchers must resync instead.
 CatchUp = Callable[[str, str, int], Awaitable[tuple[list[Event], int] | None]]
+
+#: Asks the database, off the loop, what each watcher of a conversation may do now:
+#: (app_id, conversation_id, [(user_id, guest pass)]) -> (the app's settings, one outcome per
+#: watcher: its view, or the error that refuses it). Used when the bus comes back after an
+#: outage, during which the changes of other nodes never reached this one.
+Recheck = Callable[
+    [str, str, list[tuple[str, GuestPass | None]]],
+    Awaitable[tuple[AppSettings, list[View | ChinwagError]]],
+]
 
 
 #: Moderation events (services/moderation.py) that unlink the guest they name, on every node.
@@ -76,9 +86,10 @@ class Room:
 
 
 class Hub:
-    def __init__(self, bus: Bus, catch_up: CatchUp) -> None:
+    def __init__(self, bus: Bus, catch_up: CatchUp, recheck: Recheck | None = None) -> None:
         self.bus = bus
         self._catch_up = catch_up
+        self._recheck = recheck
         self.rooms: dict[str, Room] = {}
         self.users: dict[tuple[str, str], set[Connection]] = {}
         self._apps: dict[str, int] = {}
@@ -280,6 +291,11 @@ class Hub:
                 return
             w.position = p
         w.conn.push(text)
+        self._react(w, header)
+
+    def _react(self, w: Watch, header: Header) -> None:
+        """What an event just sent to a watcher changes about its watch (live or caught up)."""
+        mine = w.conn.user_id in header.users
         if mine and w.kind == "guest" and header.type in GUEST_REMOVALS:
             self._end(w, _removal_error(header.type))
         elif mine and header.membership is not None:
@@ -344,7 +360,9 @@ class Hub:
                     conn.push(text)
 
     def _settings_changed(self, app_id: str, text: str) -> None:
-        settings = AppSettings.from_json(json.loads(text))
+        self._apply_settings(app_id, AppSettings.from_json(json.loads(text)))
+
+    def _apply_settings(self, app_id: str, settings: AppSettings) -> None:
         for (conn_app, _), conns in list(self.users.items()):
             if conn_app != app_id:
                 continue
@@ -362,7 +380,12 @@ class Hub:
             self._spawn(self._run_catch_up(room))
         room.held.append((header, text))
 
-    async def _run_catch_up(self, room: Room) -> None:
+    async def _run_catch_up(self, room: Room, recheck: bool = False) -> None:
+        """Replay from the database what the room's live watchers missed, holding newer events
+        back meanwhile. With ``recheck`` (the bus is back after an outage), every watch is first
+        checked against the database, so nothing more reaches a watcher the rules no longer
+        allow; the replayed events then tell the others what changed."""
+        outcomes = await self._recheck_room(room) if recheck else {}
         live = [w for w in room.watches.values() if w.live and w.pending is None]
         after = min((w.position for w in live), default=0)
         try:
@@ -382,20 +405,51 @@ class Hub:
                 if w.pending is None and w.live and (header.position or 0) > w.position:
                     w.position = header.position or w.position
                     w.conn.push(text)
-                    if w.conn.user_id in header.users and header.membership is not None:
-                        self._membership_changed(w, header)
-        for w in room.watches.values():
+                    self._react(w, header)
+        for w in list(room.watches.values()):
             if w.pending is None and w.live:
                 w.position = max(w.position, position)
+                view = outcomes.get(w)
+                if view is not None and not view.live:
+                    # The database says so, though no replayed event did: stop here.
+                    withdrawn = "access to this conversation was withdrawn"
+                    self._end(w, ChinwagError(withdrawn, code="NOT_A_PARTICIPANT"))
         for header, text in held:
             self._to_room(room, header, text)
 
+    async def _recheck_room(self, room: Room) -> dict[Watch, View]:
+        """Check every settled watch of the room against the database now: a guest the rules no
+        longer admit (a ban, the guest policy or the app's settings changed) is unlinked before
+        anything more is sent; the views of the others are returned."""
+        watches = [w for w in room.watches.values() if w.pending is None and w.live]
+        if self._recheck is None or not watches:
+            return {}
+        asked = [(w.conn.user_id, w.guest if w.kind == "guest" else None) for w in watches]
+        try:
+            settings, outcomes = await self._recheck(room.app_id, room.conversation_id, asked)
+        except Exception:  # pragma: no cover - the database is down: make everyone resync
+            log.exception("hub: re-checking %s failed", room.channel)
+            for w in watches:
+                self.resync(w.conn, reason="CATCH_UP_TOO_LARGE")
+            return {}
+        self._apply_settings(room.app_id, settings)
+        views: dict[Watch, View] = {}
+        for w, outcome in zip(watches, outcomes, strict=True):
+            if room.watches.get(w.conn) is not w:
+                continue  # it ended meanwhile
+            if isinstance(outcome, ChinwagError):
+                self._end(w, outcome)
+            else:
+                views[w] = outcome
+        return views
+
     def on_lost(self) -> None:
-        """The bus lost messages: every room checks the database for what it missed."""
+        """The bus lost messages (it reconnected after an outage): every room re-checks its
+        watchers against the database and catches up from it before delivering more."""
         for room in list(self.rooms.values()):
             if room.held is None:
                 room.held = []
-                self._spawn(self._run_catch_up(room))
+                self._spawn(self._run_catch_up(room, recheck=True))
 
     def resync(self, conn: Connection, reason: str = "SLOW_CONSUMER") -> None:
         """The overflow policy: drop the connection's watches and tell it where it stood."""

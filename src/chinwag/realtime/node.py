@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chinwag.domain.access import View
 from chinwag.domain.ratelimit import TokenBucket
-from chinwag.errors import ChinwagError, RateLimited
+from chinwag.domain.settings import AppSettings
+from chinwag.errors import ChinwagError, InvalidRequest, RateLimited
 from chinwag.proxies import TrustedProxies
 from chinwag.realtime import offload, protocol, routes
 from chinwag.realtime.bus import Bus, RedisBus
@@ -29,7 +31,7 @@ from chinwag.realtime.sink import BusSink
 from chinwag.services import sessions
 from chinwag.services.context import Context
 from chinwag.services.events import Event
-from chinwag.services.sessions import Session
+from chinwag.services.sessions import GuestPass, Session
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ class Limits:
     #: Seconds between keepalive pings on native sockets (realtime/transport.py); a socket
     #: silent for a whole interval after a ping is dropped.
     ping_interval: float = 20.0
+
+
+def _short(conn: Connection) -> str:
+    """The connection's user id as a log may show it: short, escaped."""
+    return conn.user_id[:64].encode("unicode_escape").decode()
 
 
 def _tune_gc() -> None:
@@ -89,7 +96,7 @@ class RealtimeNode:
         self.limits = limits or Limits()
         self.monotonic = monotonic
         self.sink = BusSink()
-        self.hub = Hub(bus, self._catch_up)
+        self.hub = Hub(bus, self._catch_up, self._recheck)
         store: RosterStore = (
             RedisRosterStore(bus.url, bus.prefix)
             if isinstance(bus, RedisBus)
@@ -139,6 +146,11 @@ class RealtimeNode:
             sessions.changes_since, self.ctx, app_id, conversation_id, after
         )
 
+    async def _recheck(
+        self, app_id: str, conversation_id: str, watchers: list[tuple[str, GuestPass | None]]
+    ) -> tuple[AppSettings, list[View | ChinwagError]]:
+        return await offload.call(sessions.recheck, self.ctx, app_id, conversation_id, watchers)
+
     # -- one socket ------------------------------------------------------------------------
     # Both transports drive a socket the same way: admit (authenticate, in the thread pool),
     # connect, hand each text frame to on_text, disconnect. on_text answers ACKs, bad frames
@@ -149,6 +161,8 @@ class RealtimeNode:
         self, app_id: str, user_id: str, signature: str | None, token: str | None
     ) -> Session:
         """Who the socket is; raises :class:`ChinwagError` when it may not connect."""
+        if not app_id or "\x00" in app_id:  # PostgreSQL cannot even look such an id up
+            raise InvalidRequest("the app id in the URL is not a valid id")
         session = await offload.call(
             sessions.authenticate, self.ctx, app_id, user_id, signature, token
         )
@@ -175,15 +189,31 @@ class RealtimeNode:
 
     def on_text(self, conn: Connection, text: str | bytes) -> tuple[int, str] | None:
         """One frame from the client. Returns the close code and reason when the socket must
-        close, else None."""
+        close, else None. Never raises: whatever the frame, the socket gets a close frame."""
+        try:
+            return self._on_text(conn, text)
+        except Exception:  # a bug, not the client's doing: close cleanly, keep the traceback
+            log.exception("realtime: a frame from %s/%s failed", conn.session.app_id, _short(conn))
+            return protocol.CLOSE_INTERNAL, "INTERNAL_ERROR"
+
+    def _on_text(self, conn: Connection, text: str | bytes) -> tuple[int, str] | None:
         if type(text) is str and text.endswith(',"ACK"]'):  # the commonest frame, no JSON
             n = text[1:-7]
-            if n.isdigit() and len(n) < 17:
+            # ASCII only: str.isdigit() also takes "\u0661" and "\u00b2", which JSON does not
+            # (and int() refuses the second).
+            if n.isascii() and n.isdigit() and len(n) < 17:
                 conn.ack(int(n))
                 return None
         try:
             frame = protocol.parse(text, self.limits.max_frame_bytes)
         except protocol.ProtocolViolation as v:
+            log.info(
+                "realtime: closed %s/%s with %d: %s",
+                conn.session.app_id,
+                _short(conn),
+                v.code,
+                v.reason,
+            )
             return v.code, v.reason
         if isinstance(frame, protocol.Ack):
             conn.ack(frame.n)

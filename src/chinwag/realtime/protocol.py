@@ -7,7 +7,8 @@ Frames are JSON arrays (docs/protocol.md has the full reference):
     server push      [n, "PUBLISH", event, event, ...]       events are pre-serialized JSON
     client ack       [n, "ACK"]
 
-A frame that cannot be read at all (not JSON, not an array, no usable seq) cannot be answered,
+A frame that cannot be read at all (not JSON, nested deeper than the parser goes, not an array,
+no usable seq: a seq is ASCII digits only, as JSON numbers are) cannot be answered,
 since there is no seq to answer: :func:`parse` raises :class:`ProtocolViolation` and the transport
 closes the socket with its code. A frame with a usable seq but a wrong method, path or data is
 answered with an error reply and the connection goes on.
@@ -16,6 +17,7 @@ answered with an error reply and the connection goes on.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +88,9 @@ class BadRequest:
 Frame = Request | Ack | BadRequest
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _is_seq(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ
 
@@ -99,6 +104,8 @@ def parse(text: str | bytes, max_bytes: int = MAX_FRAME_BYTES) -> Frame:
         frame = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolViolation(CLOSE_MALFORMED, "frame is not valid JSON") from None
+    except RecursionError:  # the parser's stack, not ours: nested deeper than it goes
+        raise ProtocolViolation(CLOSE_MALFORMED, "frame is nested too deeply") from None
     if not isinstance(frame, list) or len(frame) < 2:
         raise ProtocolViolation(CLOSE_MALFORMED, "frame must be a JSON array [seq, METHOD, ...]")
     seq = frame[0]
@@ -148,11 +155,16 @@ def reply(seq: int, status: int, body: Any) -> str:
 
 
 def error_reply(seq: int, exc: ChinwagError) -> str:
+    """An error's reply frame. Its reasons may quote what the client sent (a path), which may
+    hold a lone surrogate that has no UTF-8 form: then every non-ASCII character is escaped."""
     body = exc.to_body()
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         body["retryAfter"] = retry_after
-    return _dumps([seq, exc.status, body])
+    text = _dumps([seq, exc.status, body])
+    if _SURROGATE.search(text):
+        text = json.dumps([seq, exc.status, body], separators=(",", ":"))
+    return text
 
 
 def publish(n: int, events: list[str]) -> str:
@@ -168,4 +180,6 @@ def encode_event(event: dict[str, Any]) -> str:
 def close_reason(exc: ChinwagError) -> tuple[int, str]:
     """The close code and reason (at most 123 bytes) for a refused connection."""
     reason = f"{exc.code}: {'; '.join(exc.reasons)}"
-    return 4000 + exc.status, reason.encode()[:123].decode("utf-8", "ignore")
+    return 4000 + exc.status, reason.encode("utf-8", "backslashreplace")[:123].decode(
+        "utf-8", "ignore"
+    )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -31,6 +30,7 @@ from typing import Any, Protocol
 from chinwag.realtime import wire
 from chinwag.realtime.bus import Bus
 from chinwag.realtime.connection import Watch
+from chinwag.services.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +180,10 @@ class RedisRosterStore:
 
 def guests_changed_payload(key: Key, count: int) -> str:
     """The bus envelope of a ``guests.changed`` event (no position: it is not a change to the
-    conversation's record)."""
+    conversation's record), built by the one envelope builder (realtime/wire.py)."""
     app_id, cid = key
-    head = {"t": "guests.changed", "c": cid, "p": None}
-    event = {"type": "guests.changed", "conversationId": cid, "position": None, "count": count}
-    return json.dumps(head) + "\n" + json.dumps(event)
+    [(_, payload)] = wire.envelopes(Event("guests.changed", app_id, {"count": count}, cid))
+    return payload
 
 
 class _Since(Mapping[str, int]):

@@ -319,6 +319,24 @@ async def delete_message(call: Call) -> Result:
     return await call.run(browser.delete, p["conversationId"], p["messageId"]), None
 
 
+@route("PUT", "conversations/{conversationId}/messages/{messageId}/reactions/{emoji}")
+async def add_reaction(call: Call) -> Result:
+    p = call.params
+    call.body(Empty)
+    args = (p["conversationId"], call.conn.guest_pass(p["conversationId"]), p["messageId"])
+    await call.run(browser.react, *args, p["emoji"], True)
+    return {}, None
+
+
+@route("DELETE", "conversations/{conversationId}/messages/{messageId}/reactions/{emoji}")
+async def remove_reaction(call: Call) -> Result:
+    p = call.params
+    call.body(Empty)
+    args = (p["conversationId"], call.conn.guest_pass(p["conversationId"]), p["messageId"])
+    await call.run(browser.react, *args, p["emoji"], False)
+    return {}, None
+
+
 # -- guest moderation, for participants whose role allows it (services/moderators.py) ----------
 
 

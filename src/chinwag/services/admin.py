@@ -1,5 +1,6 @@
-"""The operator's dashboard login: one admin password, hashed with scrypt, and signed session
-cookies.
+"""The operator's dashboard login: one admin password, hashed with scrypt, signed session
+cookies, and the sessions they name, kept in the database so that signing out ends one (a
+copied cookie stops working too) on every node.
 
 The hash and the cookie-signing key live in ``DATA_DIR/admin.json`` (mode 0600). On first start a
 random password is made and printed once; ``CHINWAG_ADMIN_PASSWORD`` sets it instead (and, when
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 
 from chinwag.clock import Clock, SystemClock
 from chinwag.domain.ratelimit import RateLimiter
+from chinwag.services.context import Context
+from chinwag.storage import admin_sessions as store
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SESSION_SECONDS = 12 * 3600
@@ -44,6 +47,14 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
+@dataclass(frozen=True)
+class Session:
+    """A dashboard sign-in: its id (named by the cookie) and when it ends (ms)."""
+
+    id: str
+    expires_at: int
+
+
 @dataclass
 class Admin:
     """The admin credential of one server: checks passwords, issues and checks session cookies."""
@@ -56,20 +67,33 @@ class Admin:
 
     def login(self, password: str, client: str = "") -> str | None:
         """A session cookie value if the password is right, else None; RATE_LIMITED when this
-        client tried too often."""
+        client tried too often. The cookie names a new session id, signed with its expiry;
+        the caller records the session server-side (:func:`open_session`)."""
         self.attempts.take(client, self.clock.now_ms(), "sign-in attempts")
         if not check_password(password, self.password_hash):
             return None
+        session_id = secrets.token_urlsafe(18)
         expires = int(self.clock.now_ms() / 1000) + SESSION_SECONDS
-        return f"{expires}.{self._sign(str(expires))}"
+        signed = f"{session_id}.{expires}"
+        return f"{signed}.{self._sign(signed)}"
+
+    def session_of(self, cookie: str | None) -> Session | None:
+        """The session a cookie names, if this credential signed it and it has not expired
+        (whether it was revoked is the database's to say: :func:`session_open`)."""
+        parts = (cookie or "").split(".")
+        if len(parts) != 3:
+            return None
+        session_id, expires, mac = parts
+        if not expires.isdigit() or not hmac.compare_digest(
+            mac, self._sign(f"{session_id}.{expires}")
+        ):
+            return None
+        if int(expires) <= self.clock.now_ms() / 1000:
+            return None
+        return Session(session_id, int(expires) * 1000)
 
     def valid(self, cookie: str | None) -> bool:
-        if not cookie or "." not in cookie:
-            return False
-        expires, _, mac = cookie.partition(".")
-        if not expires.isdigit() or not hmac.compare_digest(mac, self._sign(expires)):
-            return False
-        return int(expires) > self.clock.now_ms() / 1000
+        return self.session_of(cookie) is not None
 
     def csrf_token(self, cookie: str) -> str:
         return self._sign("csrf:" + cookie)
@@ -103,3 +127,21 @@ def prepare(
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(stored, fh)
     return Admin(stored["passwordHash"], stored["sessionKey"], clock), new_password
+
+
+def open_session(ctx: Context, session: Session) -> None:
+    """Record a sign-in, so that signing out (or a password reset) can end it on every node."""
+    with ctx.write() as unit:
+        store.forget_expired(unit.tx, unit.now)
+        store.insert(unit.tx, session.id, unit.now, session.expires_at)
+
+
+def session_open(ctx: Context, session: Session) -> bool:
+    with ctx.read() as tx:
+        return store.is_open(tx, session.id, ctx.clock.now_ms())
+
+
+def close_session(ctx: Context, session: Session) -> None:
+    """Sign out: the session's cookie is refused from now on, wherever it was copied."""
+    with ctx.write() as unit:
+        store.revoke(unit.tx, session.id, unit.now)

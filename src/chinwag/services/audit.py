@@ -82,10 +82,15 @@ def install(ctx: Context) -> Context:
 
 
 def entries(
-    ctx: Context, app_id: str, limit: int, after: str | None, conversation_id: str | None = None
+    ctx: Context,
+    app_id: str,
+    limit: int,
+    after: str | None,
+    conversation_id: str | None = None,
+    newest_first: bool = False,
 ) -> list[AuditEntry]:
     with ctx.read() as tx:
-        return store.page(tx, app_id, limit, after, conversation_id)
+        return store.page(tx, app_id, limit, after, conversation_id, newest_first)
 
 
 def export_lines(ctx: Context, app_id: str, batch: int = 500) -> Iterator[str]:

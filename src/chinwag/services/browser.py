@@ -14,6 +14,7 @@ from pydantic import Field, StringConstraints
 
 from chinwag.domain import access as rules
 from chinwag.domain import limits as L
+from chinwag.domain.access import View
 from chinwag.errors import NotFound
 from chinwag.schemas import (
     Custom,
@@ -25,7 +26,7 @@ from chinwag.schemas import (
     parse,
 )
 from chinwag.serialize import user_json
-from chinwag.services import horizons, inbox, messages, users
+from chinwag.services import horizons, inbox, messages, reactions, users
 from chinwag.services.context import Context, Unit
 from chinwag.services.events import Event
 from chinwag.services.group_commit import Done
@@ -39,6 +40,7 @@ from chinwag.services.sessions import (
     viewer_in,
 )
 from chinwag.storage import users as user_store
+from chinwag.storage.db import Tx
 
 
 class BrowserMessage(Strict):
@@ -186,4 +188,27 @@ def typing(
         "isTyping": is_typing,
     }
     ctx.sink.publish([Event("typing.changed", session.app_id, data, conversation_id, None)])
+    return {}
+
+
+def react(
+    ctx: Context,
+    session: Session,
+    conversation_id: str,
+    guest: GuestPass | None,
+    message_id: str,
+    emoji: str,
+    present: bool,
+) -> dict[str, Any]:
+    """Add or remove the session user's reaction; a guest reacts as the guest admission allows
+    (a muted guest may not)."""
+
+    def view(tx: Tx) -> View:
+        app = load_app(tx, session.app_id)
+        conv = load_conversation(tx, session.app_id, conversation_id)
+        return view_in(tx, app, conv, session.user_id, guest, ctx.clock.now_ms())
+
+    reactions.react(
+        ctx, session.app_id, conversation_id, message_id, emoji, session.user_id, present, view
+    )
     return {}

@@ -8,15 +8,19 @@ from typing import Any
 
 from chinwag.errors import NotFound
 from chinwag.schemas import ConversationPut, MessagesIn, UserPut, parse
-from chinwag.serialize import user_json
-from chinwag.services import apps, conversations, messages, users
+from chinwag.serialize import participant_detail_json, user_json
+from chinwag.services import apps, conversations, messages, participants, users
 from chinwag.services.context import Context
+from chinwag.services.participants import conversation_state
+from chinwag.storage import conversations as conv_store
+from chinwag.storage import users as user_store
+from chinwag.storage.records import User
 
 #: The demo's cast: the seeds' three users and a supervisor who watches as a guest.
 DEMO_USERS = (
-    {"id": "123456", "name": "Alice", "email": ["[email protected]"], "role": "default"},
-    {"id": "654321", "name": "Sebastian", "email": ["[email protected]"], "role": "default"},
-    {"id": "456789", "name": "Steve", "email": ["[email protected]"], "role": "default"},
+    {"id": "123456", "name": "Alice", "email": ["alice@example.com"], "role": "default"},
+    {"id": "654321", "name": "Sebastian", "email": ["sebastian@example.com"], "role": "default"},
+    {"id": "456789", "name": "Steve", "email": ["steve@example.com"], "role": "default"},
     {"id": "supervisor", "name": "Sam (supervisor)", "role": "supervisor"},
 )
 DEMO_CONVERSATION = "demo-steel-preserve"
@@ -57,10 +61,40 @@ def overview(
 
 
 def transcript(ctx: Context, app_id: str, conversation_id: str, limit: int = 200) -> dict[str, Any]:
-    """A conversation and its newest messages, oldest first (the backend's view: everything)."""
+    """A conversation and its newest messages, oldest first (the backend's view: everything),
+    with the names of the users in it (``names``: id -> name)."""
     conv = conversations.get_conversation(ctx, app_id, conversation_id)
     page = messages.history(ctx, app_id, conversation_id, limit, None)
-    return {"conversation": conv, "messages": list(reversed(page))}
+    ids = {m["senderId"] for m in page if m["senderId"]} | set(conv["participants"])
+    known = names(ctx, app_id, ids)
+    return {"conversation": conv, "messages": list(reversed(page)), "names": known}
+
+
+def names(ctx: Context, app_id: str, user_ids: set[str]) -> dict[str, str]:
+    """The names of these users (guests who were never synced have none)."""
+    with ctx.read() as tx:
+        found = user_store.get_users(tx, app_id, sorted(user_ids))
+    return {uid: u.name for uid, u in found.items()}
+
+
+def find_users(ctx: Context, app_id: str, text: str, limit: int = 100) -> list[User]:
+    with ctx.read() as tx:
+        return user_store.search_users(tx, app_id, text, limit)
+
+
+def find_conversations(
+    ctx: Context, app_id: str, text: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    with ctx.read() as tx:
+        found = conv_store.search_conversations(tx, app_id, text, limit)
+        return [conversation_state(tx, app_id, c.id) for c in found]
+
+
+def memberships(ctx: Context, app_id: str, conversation_id: str) -> list[dict[str, Any]]:
+    """Every membership of the conversation, current and past, with the user's name."""
+    rows = participants.list_participants(ctx, app_id, conversation_id)
+    known = names(ctx, app_id, {p.user_id for p in rows})
+    return [{**participant_detail_json(p), "name": known.get(p.user_id)} for p in rows]
 
 
 def prepare_demo(ctx: Context, app_id: str | None) -> dict[str, Any]:

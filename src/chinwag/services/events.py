@@ -14,6 +14,8 @@ EVENT_TYPES = (
     "message.created",
     "message.edited",
     "message.deleted",
+    "reaction.added",
+    "reaction.removed",
     "participant.joined",
     "participant.access_changed",
     "participant.left",

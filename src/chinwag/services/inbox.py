@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from chinwag.domain import access as rules
+from chinwag.domain.access import Access
+from chinwag.domain.permissions import Authority
 from chinwag.errors import NotFound
 from chinwag.services import horizons
 from chinwag.services.context import Context
 from chinwag.storage import inbox as store
 from chinwag.storage import messages as msg_store
 from chinwag.storage import users as user_store
+from chinwag.storage.records import Participant
 
 
 def user_conversations(
@@ -62,7 +65,18 @@ def user_conversations(
                     "unreadMessageCount": unread,
                     "isUnread": unread > 0,
                     "readUntil": me.read_position,
+                    # Who ended (or withdrew) the membership: the user themselves from their
+                    # browser ("you"), or anyone else ("others"); None while it is live.
+                    "endedBy": _ended_by(me),
                 }
             )
             out.append(data)
     return out
+
+
+def _ended_by(p: Participant) -> str | None:
+    if p.member and p.access is not Access.NONE:
+        return None
+    # Only the user's own session, or the backend and moderators, end a membership
+    # (domain/permissions.py); a moderator acts with its own authority.
+    return "you" if p.access_set_by is Authority.BROWSER else "others"

@@ -11,7 +11,7 @@ from chinwag.domain.access import View
 from chinwag.errors import Conflict, Forbidden, NotFound
 from chinwag.schemas import MessageEdit, SystemMessageIn, UserMessageIn
 from chinwag.serialize import message_json, read_by
-from chinwag.services import horizons
+from chinwag.services import horizons, reactions
 from chinwag.services.context import Context, Unit
 from chinwag.services.events import Event
 from chinwag.services.participants import load_conversation
@@ -118,13 +118,14 @@ def store_messages(
             origin,
             item.idempotencyKey,
             unit.now,
+            by_guest=guest is not None,
         )
         out.append(stored)
         unit.emit(
             Event(
                 "message.created",
                 app_id,
-                {"message": message_json(stored), "guest": guest is not None},
+                {"message": message_json(stored), "guest": stored.by_guest},
                 conversation_id=conversation_id,
                 position=position,
             )
@@ -175,7 +176,8 @@ def history(
             assert conv is not None
             participants = horizons.frozen(conv, me, participants)[1]
             rows = horizons.messages_seen(tx, app_id, conversation_id, rows, upto)
-    return [message_json(m, read_by(m, participants)) for m in rows]
+        found = reactions.summaries(tx, app_id, conversation_id, [m.id for m in rows], viewer)
+    return [message_json(m, read_by(m, participants), found[m.id]) for m in rows]
 
 
 def get_message(ctx: Context, app_id: str, conversation_id: str, message_id: str) -> dict[str, Any]:
@@ -186,7 +188,8 @@ def get_message(ctx: Context, app_id: str, conversation_id: str, message_id: str
                 f"no message {message_id!r} in {conversation_id!r}", code="MESSAGE_NOT_FOUND"
             )
         participants = part_store.list_participants(tx, app_id, conversation_id)
-    return message_json(m, read_by(m, participants))
+        found = reactions.summaries(tx, app_id, conversation_id, [m.id], None)
+    return message_json(m, read_by(m, participants), found[m.id])
 
 
 def _load_for_change(

@@ -20,7 +20,7 @@ from chinwag import ids
 from chinwag.domain import access as rules
 from chinwag.domain.access import GuestAccess, View
 from chinwag.domain.settings import AppSettings
-from chinwag.errors import NotFound, Unauthorized
+from chinwag.errors import ChinwagError, NotFound, Unauthorized
 from chinwag.serialize import message_json, participant_detail_json
 from chinwag.services import horizons, moderation
 from chinwag.services.context import Context
@@ -77,6 +77,11 @@ def _token_problem(
     return "the token is not signed with one of the app's secret keys"
 
 
+#: User ids the server itself opens sessions as (the dashboard's supervisor). A browser claiming
+#: one must prove it, whatever the app's identity verification, so nobody hides behind it.
+RESERVED_USER_IDS = frozenset({"chinwag-supervisor"})
+
+
 def authenticate(
     ctx: Context, app_id: str, user_id: str, signature: str | None, token: str | None
 ) -> Session:
@@ -87,6 +92,8 @@ def authenticate(
         keys = app_store.secret_keys(tx, app_id) if app else []
     if app is None:
         raise NotFound(f"no app {app_id[:64]!r}", code="APP_NOT_FOUND")
+    if user_id in RESERVED_USER_IDS and not (signature and _signature_ok(keys, user_id, signature)):
+        raise Unauthorized(f"{user_id!r} is reserved for the dashboard's supervisor")
     if app.settings.identityVerification:
         if signature:
             if not _signature_ok(keys, user_id, signature):
@@ -206,6 +213,31 @@ def select(
     return Selection(view, data, conv.guest_access, upto, events, complete)
 
 
+def recheck(
+    ctx: Context,
+    app_id: str,
+    conversation_id: str,
+    watchers: list[tuple[str, GuestPass | None]],
+) -> tuple[AppSettings, list[View | ChinwagError]]:
+    """What each ``(user_id, guest pass)`` watching the conversation may do now, from the
+    database (a guest pass: through the guest admission check), with the app's settings; a
+    watcher the rules refuse gets the error that says why. For a node whose bus was down: the
+    changes other nodes made meanwhile never reached it."""
+    with ctx.read() as tx:
+        app = load_app(tx, app_id)
+        conv = conv_store.get_conversation(tx, app_id, conversation_id)
+        out: list[View | ChinwagError] = []
+        for user_id, guest in watchers:
+            if conv is None:
+                out.append(NotFound("the conversation was deleted", code="CONVERSATION_NOT_FOUND"))
+                continue
+            try:
+                out.append(view_in(tx, app, conv, user_id, guest, ctx.clock.now_ms()))
+            except ChinwagError as exc:
+                out.append(exc)
+        return app.settings, out
+
+
 def changes_since(
     ctx: Context, app_id: str, conversation_id: str, after: int
 ) -> tuple[list[Event], int] | None:
@@ -253,13 +285,22 @@ def _changes(
                 }
                 out.append((m.seq, Event("message.deleted", app_id, data, conv.id, m.seq)))
             continue
-        kind = "message.created" if m.position > after else "message.edited"
-        out.append((m.seq, Event(kind, app_id, {"message": message_json(m)}, conv.id, m.seq)))
+        if m.position > after:
+            data = {"message": message_json(m), "guest": m.by_guest}
+            out.append((m.seq, Event("message.created", app_id, data, conv.id, m.seq)))
+        else:
+            data = {"message": message_json(m)}
+            out.append((m.seq, Event("message.edited", app_id, data, conv.id, m.seq)))
     for p in change_store.participants_changed(tx, app_id, conv.id, after):
         if p.seq > upto:
             continue
         covered.add(p.seq)
-        kind = "participant.access_changed" if p.member else "participant.left"
+        if not p.member:
+            kind = "participant.left"
+        elif p.joined_seq == p.seq:
+            kind = "participant.joined"  # the change at that position was the join itself
+        else:
+            kind = "participant.access_changed"
         data = {"conversationId": conv.id, "participant": participant_detail_json(p)}
         out.append((p.seq, Event(kind, app_id, data, conv.id, p.seq, (p.user_id,))))
     out.sort(key=lambda pair: pair[0])

@@ -61,17 +61,23 @@ def append(tx: Tx, app_id: str, entry: AuditEntry) -> None:
 
 
 def page(
-    tx: Tx, app_id: str, limit: int, after: str | None, conversation_id: str | None
+    tx: Tx,
+    app_id: str,
+    limit: int,
+    after: str | None,
+    conversation_id: str | None,
+    newest_first: bool = False,
 ) -> list[AuditEntry]:
-    """Oldest first; ``after`` is the id of the last entry of the previous page."""
+    """Oldest first; ``after`` is the id of the last entry of the previous page. With
+    ``newest_first`` the order turns, and ``after`` pages on toward older entries."""
     sql = "SELECT * FROM audit_log WHERE app_id = ?"
     params: list[object] = [app_id]
     if conversation_id is not None:
         sql += " AND conversation_id = ?"
         params.append(conversation_id)
     if after is not None:
-        sql += " AND id > ?"
+        sql += " AND id < ?" if newest_first else " AND id > ?"
         params.append(after)
-    sql += " ORDER BY id LIMIT ?"
+    sql += " ORDER BY id DESC LIMIT ?" if newest_first else " ORDER BY id LIMIT ?"
     params.append(limit)
     return [AuditEntry.from_row(r) for r in tx.all(sql, params)]

@@ -7,7 +7,7 @@ from typing import Any
 from chinwag.domain.access import Access, GuestAccess, Membership
 from chinwag.domain.permissions import Authority
 from chinwag.storage.db import Tx
-from chinwag.storage.records import Conversation, dumps
+from chinwag.storage.records import Conversation, dumps, like_literal
 
 COLUMNS = {
     "subject": "subject",
@@ -59,6 +59,17 @@ def list_conversations(tx: Tx, app_id: str, limit: int, after: str | None) -> li
             "SELECT * FROM conversations WHERE app_id = ? AND id > ? ORDER BY id LIMIT ?",
             (app_id, after, limit),
         )
+    return [Conversation.from_row(r) for r in rows]
+
+
+def search_conversations(tx: Tx, app_id: str, text: str, limit: int) -> list[Conversation]:
+    """Conversations whose id starts with ``text`` or whose subject contains it (any case)."""
+    pattern = like_literal(text.lower())
+    rows = tx.all(
+        "SELECT * FROM conversations WHERE app_id = ? AND (LOWER(id) LIKE ? ESCAPE '\\' "
+        "OR LOWER(COALESCE(subject, '')) LIKE ? ESCAPE '\\') ORDER BY id LIMIT ?",
+        (app_id, pattern + "%", "%" + pattern + "%", limit),
+    )
     return [Conversation.from_row(r) for r in rows]
 
 
@@ -119,10 +130,11 @@ def next_seq(tx: Tx, app_id: str, conversation_id: str, message_at: int | None =
 
 
 def delete_conversation(tx: Tx, app_id: str, conversation_id: str) -> bool:
-    tx.execute(
-        "DELETE FROM message_revisions WHERE app_id = ? AND conversation_id = ?",
-        (app_id, conversation_id),
-    )
+    for table in ("message_revisions", "reactions"):
+        tx.execute(
+            f"DELETE FROM {table} WHERE app_id = ? AND conversation_id = ?",
+            (app_id, conversation_id),
+        )
     tx.execute(
         "DELETE FROM messages WHERE app_id = ? AND conversation_id = ?", (app_id, conversation_id)
     )

@@ -30,7 +30,7 @@ _SELECT = (
     "SELECT c.id, c.subject, c.photo_url, c.welcome_messages, c.custom, c.guest_access, c.seq, "
     "c.last_message_at, c.created_at, c.created_by, c.guest_access_set_by, p.conversation_id, "
     "p.user_id, p.access, p.notify, p.member, p.horizon, p.read_position, p.joined_at, "
-    "p.seq AS p_seq, p.access_set_by, p.notify_set_by, p.frozen, "
+    "p.seq AS p_seq, p.access_set_by, p.notify_set_by, p.frozen, p.joined_seq, "
     f"{ACTIVITY} AS activity "
     "FROM participants p JOIN conversations c ON c.app_id = p.app_id AND c.id = p.conversation_id "
     "WHERE p.app_id = ? AND p.user_id = ?"

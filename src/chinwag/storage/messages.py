@@ -23,12 +23,13 @@ def insert_message(
     origin: str,
     idempotency_key: str | None,
     now: int,
+    by_guest: bool = False,
 ) -> Message:
     """Store a message and return it as stored (one statement: INSERT ... RETURNING)."""
     row = tx.one(
         "INSERT INTO messages (app_id, conversation_id, position, id, type, sender_id, text, "
-        "custom, referenced_message_id, origin, idempotency_key, created_at, seq) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        "custom, referenced_message_id, origin, idempotency_key, created_at, seq, by_guest) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
             app_id,
             conversation_id,
@@ -43,6 +44,7 @@ def insert_message(
             idempotency_key,
             now,
             position,
+            1 if by_guest else 0,
         ),
     )
     assert row is not None
@@ -201,6 +203,10 @@ def tombstone(
     tx.execute(
         "DELETE FROM message_revisions WHERE app_id = ? AND conversation_id = ? "
         "AND message_id = ?",
+        (app_id, conversation_id, message_id),
+    )
+    tx.execute(
+        "DELETE FROM reactions WHERE app_id = ? AND conversation_id = ? AND message_id = ?",
         (app_id, conversation_id, message_id),
     )
     tx.execute(

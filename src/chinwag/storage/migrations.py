@@ -251,6 +251,51 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        6,
+        "dashboard sessions, so signing out ends a session everywhere",
+        [
+            # One row per dashboard sign-in (the cookie names the id); a revoked or expired
+            # session is refused on every node, whatever its cookie says.
+            """CREATE TABLE admin_sessions (
+                id TEXT PRIMARY KEY,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            )""",
+            "CREATE INDEX admin_sessions_expiry ON admin_sessions(expires_at)",
+        ],
+    ),
+    (
+        7,
+        "what a resume needs to replay events as they were sent live",
+        [
+            # 1 when the sender watched as a guest: live events, resume and webhooks say so
+            # alike (a guest keeps no membership row that would tell it later).
+            "ALTER TABLE messages ADD COLUMN by_guest INTEGER NOT NULL DEFAULT 0",
+            # The position at which the current membership began (a join or a re-join), so a
+            # resume replays it as participant.joined; NULL for rows from before.
+            "ALTER TABLE participants ADD COLUMN joined_seq BIGINT",
+        ],
+    ),
+    (
+        8,
+        "emoji reactions",
+        [
+            # One row per user, message and emoji; a deleted message loses its reactions.
+            """CREATE TABLE reactions (
+                app_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                emoji TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (app_id, conversation_id, message_id, emoji, user_id),
+                FOREIGN KEY (app_id, conversation_id)
+                    REFERENCES conversations(app_id, id) ON DELETE CASCADE
+            )""",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

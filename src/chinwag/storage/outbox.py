@@ -28,7 +28,7 @@ single writer, whose ``BEGIN IMMEDIATE`` transaction makes each claim exclusive.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,21 +174,47 @@ def cancel_batches(tx: Tx, app_id: str, conversation_id: str, now: int, reason: 
     )
 
 
-def claim(tx: Tx, owner: str, now: int, lease_ms: int, limit: int) -> list[OutboxItem]:
+def claim(
+    tx: Tx,
+    owner: str,
+    now: int,
+    lease_ms: int,
+    limit: int,
+    *,
+    skip_apps: Collection[str] = (),
+    skip_webhooks: bool = False,
+    take: Callable[[OutboxItem], bool] | None = None,
+) -> list[OutboxItem]:
     """Take up to ``limit`` due rows (and rows whose lease expired) for ``owner``.
 
     Expired rows that were in flight to an email or SMS provider become ``unknown`` instead.
+    ``skip_apps`` and ``skip_webhooks`` leave those rows out of the search; ``take`` may refuse
+    each remaining candidate (a worker's per-app limits): a refused row is left as it was, for
+    a later claim. The search looks a few times further than ``limit`` when ``take`` is given,
+    so that one app's backlog does not hide every other app's rows from this claim.
     """
     skip = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
+    where = ""
+    params: list[Any] = []
+    if skip_apps:
+        where += f" AND app_id NOT IN ({','.join('?' * len(skip_apps))})"
+        params += list(skip_apps)
+    if skip_webhooks:
+        where += " AND kind <> 'webhook'"
+    window = limit * 4 if take is not None else limit
     rows = tx.all(
-        "SELECT * FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?"
+        "SELECT * FROM outbox WHERE status = 'pending' AND due_at <= ?"
+        + where
+        + " ORDER BY due_at LIMIT ?"
         + skip,
-        (now, limit),
+        (now, *params, window),
     )
     rows += tx.all(
-        "SELECT * FROM outbox WHERE status = 'sending' AND lease_until <= ? "
-        "ORDER BY lease_until LIMIT ?" + skip,
-        (now, limit),
+        "SELECT * FROM outbox WHERE status = 'sending' AND lease_until <= ?"
+        + where
+        + " ORDER BY lease_until LIMIT ?"
+        + skip,
+        (now, *params, window),
     )
     claimed: list[OutboxItem] = []
     for row in rows:
@@ -202,6 +228,8 @@ def claim(tx: Tx, owner: str, now: int, lease_ms: int, limit: int) -> list[Outbo
                 error="the worker stopped while handing this to "
                 "the provider; not sent again, so that nobody is notified twice",
             )
+            continue
+        if take is not None and not take(item):
             continue
         tx.execute(
             "UPDATE outbox SET status = 'sending', in_flight = 0, lease_owner = ?, "

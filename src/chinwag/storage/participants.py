@@ -74,16 +74,17 @@ def upsert_participant(
     updated = tx.execute(
         "UPDATE participants SET access = ?, notify = ?, member = ?, horizon = ?, "
         "frozen_activity_at = ?, seq = ?, access_set_by = ?, notify_set_by = ?, frozen = ?"
-        + (", joined_at = ?" if rejoined else "")
+        + (", joined_at = ?, joined_seq = ?" if rejoined else "")
         + " WHERE app_id = ? AND conversation_id = ? AND user_id = ?",
-        (*values, *((now,) if rejoined else ()), app_id, conversation_id, user_id),
+        (*values, *((now, seq) if rejoined else ()), app_id, conversation_id, user_id),
     )
     if updated == 0:
         tx.execute(
             "INSERT INTO participants (access, notify, member, horizon, frozen_activity_at, seq, "
             "access_set_by, notify_set_by, frozen, app_id, conversation_id, user_id, "
-            "read_position, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-            (*values, app_id, conversation_id, user_id, now),
+            "read_position, joined_at, joined_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            (*values, app_id, conversation_id, user_id, now, seq),
         )
 
 

@@ -16,6 +16,11 @@ def dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def like_literal(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern written with ``ESCAPE '\\'``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def loads(value: str | None) -> Any:
     if value is None:
         return None
@@ -132,6 +137,8 @@ class Participant:
     #: The conversation as this user saw it when access was withdrawn or the membership
     #: removed (services/horizons.py); None while live (and for rows frozen before 2026-12).
     frozen: dict[str, Any] | None = None
+    #: The position at which the current membership began (None for rows from before 2026-12).
+    joined_seq: int | None = None
 
     @property
     def membership(self) -> Membership:
@@ -152,6 +159,7 @@ class Participant:
             access_set_by=Authority.of(row["access_set_by"]) or Authority.BACKEND,
             notify_set_by=Authority.of(row["notify_set_by"]) or Authority.BACKEND,
             frozen=loads(row["frozen"]),
+            joined_seq=row["joined_seq"],
         )
 
 
@@ -171,6 +179,8 @@ class Message:
     edited_at: int | None
     deleted_at: int | None
     seq: int
+    #: Sent by a user watching as a guest.
+    by_guest: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> Message:
@@ -189,4 +199,5 @@ class Message:
             edited_at=row["edited_at"],
             deleted_at=row["deleted_at"],
             seq=int(row["seq"]),
+            by_guest=bool(row["by_guest"]),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chinwag.storage.db import Tx
-from chinwag.storage.records import User, dumps
+from chinwag.storage.records import User, dumps, like_literal
 
 # Column for each REST field a PUT may change.
 COLUMNS = {
@@ -51,6 +51,17 @@ def list_users(tx: Tx, app_id: str, limit: int, after: str | None) -> list[User]
             "SELECT * FROM users WHERE app_id = ? AND id > ? ORDER BY id LIMIT ?",
             (app_id, after, limit),
         )
+    return [User.from_row(r) for r in rows]
+
+
+def search_users(tx: Tx, app_id: str, text: str, limit: int) -> list[User]:
+    """Users whose id starts with ``text`` or whose name contains it (any letter case)."""
+    pattern = like_literal(text.lower())
+    rows = tx.all(
+        "SELECT * FROM users WHERE app_id = ? AND (LOWER(id) LIKE ? ESCAPE '\\' "
+        "OR LOWER(name) LIKE ? ESCAPE '\\') ORDER BY id LIMIT ?",
+        (app_id, pattern + "%", "%" + pattern + "%", limit),
+    )
     return [User.from_row(r) for r in rows]
 
 

@@ -21,6 +21,7 @@ from chinwag.web import (
     dashboard,
     dashboard_moderation,
     dashboard_outbox,
+    dashboard_people,
     errors,
     metrics,
     openapi,
@@ -28,6 +29,7 @@ from chinwag.web import (
     rest_app,
     rest_conversations,
     rest_moderation,
+    rest_reactions,
     rest_users,
     rest_webhooks,
     sdk,
@@ -68,6 +70,7 @@ def create_app(
 
     api.include_router(rest_users.router)
     api.include_router(rest_conversations.router)
+    api.include_router(rest_reactions.router)
     api.include_router(rest_app.router)
     api.include_router(rest_webhooks.router)
     api.include_router(rest_moderation.router)
@@ -75,6 +78,7 @@ def create_app(
     api.include_router(sdk.router)
     api.include_router(dashboard_outbox.router)
     api.include_router(dashboard_moderation.router)
+    api.include_router(dashboard_people.router)
     api.include_router(dashboard.router)
     api.add_middleware(
         CORSMiddleware,

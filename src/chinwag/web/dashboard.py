@@ -7,7 +7,9 @@ call and renders. The admin credential comes from :mod:`chinwag.services.admin`.
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 from html import escape
 from importlib import resources
 from string import Template
@@ -31,7 +33,7 @@ router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=Fa
 PAGE = 50
 
 #: The user id the dashboard watches conversations as (a guest, never a participant).
-SUPERVISOR_ID = "chinwag-supervisor"
+SUPERVISOR_ID = "chinwag-supervisor"  # one of sessions.RESERVED_USER_IDS
 #: How long the invite minted for one inspection page admits its supervisor.
 SUPERVISOR_INVITE_SECONDS = 3600
 
@@ -65,9 +67,42 @@ def _admin(request: Request) -> Admin | None:
     return admin
 
 
-def _signed_in(request: Request) -> bool:
+def _session(request: Request) -> admin_service.Session | None:
+    """The dashboard session of this request: a cookie the admin credential signed, naming a
+    session that is still open in the database (signing out ends it on every node)."""
     admin = _admin(request)
-    return admin is not None and admin.valid(request.cookies.get(COOKIE))
+    session = admin.session_of(request.cookies.get(COOKIE)) if admin is not None else None
+    if session is None or not admin_service.session_open(request.app.state.ctx, session):
+        return None
+    return session
+
+
+def _signed_in(request: Request) -> bool:
+    """The one admin check of every dashboard page and form."""
+    return _session(request) is not None
+
+
+#: Every dashboard page: never framed (clickjacking), scripts only from this server, no
+#: inline script; images from anywhere (users' photos).
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src * data: blob:; media-src * data: blob:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    ),
+}
+
+#: The sign-in form's cookie: the form carries the same random value (a login CSRF token), so a
+#: page of another site cannot sign a browser in to this dashboard.
+LOGIN_COOKIE = "chinwag_login"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
 
 
 def _template(template: str, **values: object) -> str:
@@ -78,7 +113,7 @@ def _template(template: str, **values: object) -> str:
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     html = _template("page.html", title=escape(title), body=body)
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
 def _message(title: str, text: str, status: int) -> HTMLResponse:
@@ -91,7 +126,11 @@ def _message(title: str, text: str, status: int) -> HTMLResponse:
 
 def _login_page(error: str = "", status: int = 200, app_id: str = "") -> HTMLResponse:
     note = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
-    return _page("Sign in", _template("login.html", note=note, app=escape(app_id)), status)
+    token = secrets.token_urlsafe(18)
+    body = _template("login.html", note=note, app=escape(app_id), csrf=token)
+    page = _page("Sign in", body, status)
+    page.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/dashboard")
+    return page
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -140,6 +179,9 @@ async def login(request: Request) -> Response:
         return _login_page("The dashboard is not configured on this server.", 503)
     form = await _form(request)
     app_id = form.get("app", "")
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(form.get("csrf", ""), expected):
+        return _login_page("The sign-in form expired; sign in again.", 400, app_id)
     client = request.client.host if request.client else ""
     try:
         cookie = admin.login(form.get("password", ""), client)
@@ -147,23 +189,31 @@ async def login(request: Request) -> Response:
         page = _login_page("Too many attempts; wait a minute and try again.", 429, app_id)
         page.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         return page
-    if cookie is None:
+    session = admin.session_of(cookie)
+    if session is None:
         return _login_page("That password is not right.", 401, app_id)
+    await run_in_threadpool(admin_service.open_session, request.app.state.ctx, session)
     target = f"/dashboard?{urlencode({'app': app_id})}" if app_id else "/dashboard"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
-        cookie,
+        cookie or "",
         max_age=admin_service.SESSION_SECONDS,
         httponly=True,
         samesite="strict",
+        secure=_secure(request),
         path="/dashboard",
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/dashboard")
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    """Sign out: the session ends server-side, so a copy of its cookie stops working too."""
+    session = _session(request)
+    if session is not None:
+        admin_service.close_session(request.app.state.ctx, session)
     response = RedirectResponse("/dashboard", status_code=303)
     response.delete_cookie(COOKIE, path="/dashboard")
     return response
@@ -282,10 +332,12 @@ def _overview_html(
     users = (
         "".join(
             f"<tr><td><code>{escape(u['id'])}</code></td><td>{escape(u['name'] or '')}</td>"
-            f"<td>{escape(u['role'] or '')}</td><td>{escape(', '.join(u['email'] or []))}</td></tr>"
+            f"<td>{escape(u['role'] or '')}</td><td>{escape(', '.join(u['email'] or []))}</td>"
+            f'<td><a class="button small" href="/dashboard/users?'
+            f'{escape(urlencode({"app": app.id, "user": u["id"]}))}">Edit</a></td></tr>'
             for u in o.users
         )
-        or '<tr><td colspan="4" class="muted">No users yet.</td></tr>'
+        or '<tr><td colspan="5" class="muted">No users yet.</td></tr>'
     )
     convs = "".join(_conversation_row(quote(app.id), c) for c in o.conversations) or (
         '<tr><td colspan="5" class="muted">No conversations yet.</td></tr>'
@@ -366,12 +418,23 @@ def _conversation_row(app_q: str, c: dict[str, Any]) -> str:
     )
     link = f"/dashboard/conversations/{quote(c['id'], safe='')}?app={app_q}"
     mod = f"/dashboard/conversations/{quote(c['id'], safe='')}/moderation?app={app_q}"
+    members = f"/dashboard/conversations/{quote(c['id'], safe='')}/participants?app={app_q}"
     return (
         f"<tr><td><code>{escape(c['id'])}</code></td><td>{escape(c['subject'] or '')}</td>"
         f"<td>{names or '<span class=muted>none</span>'}</td><td>{escape(c['guestAccess'])}</td>"
         f'<td><a class="button small" href="{escape(link)}">Open as guest</a> '
-        f'<a class="button small" href="{escape(mod)}">Moderate</a></td></tr>'
+        f'<a class="button small" href="{escape(mod)}">Moderate</a> '
+        f'<a class="button small" href="{escape(members)}">Participants</a></td></tr>'
     )
+
+
+def _who(user_id: str | None, names: dict[str, str]) -> str:
+    """A sender as the transcript shows it: the name, with the id beside it."""
+    if user_id is None:
+        return "system"
+    name = names.get(user_id)
+    code = f'<code class="small">{escape(user_id)}</code>'
+    return f"{escape(name)} {code}" if name else code
 
 
 def _inspect_html(
@@ -381,7 +444,7 @@ def _inspect_html(
     lines = (
         "".join(
             f'<li class="{"system" if m["type"] == "SystemMessage" else "user"}"><span class="who">'
-            f"{escape(m['senderId'] or 'system')}</span> {escape(m['text'])}</li>"
+            f"{_who(m['senderId'], data['names'])}</span> {escape(m['text'])}</li>"
             for m in data["messages"]
         )
         or '<li class="muted">No messages yet.</li>'

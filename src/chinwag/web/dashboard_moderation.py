@@ -245,8 +245,14 @@ async def audit_page(request: Request) -> Response:
     q = request.query_params
     try:
         app = await run_in_threadpool(dashboard.pick_app, ctx, q.get("app"))
-        entries = await run_in_threadpool(
-            audit.entries, ctx, app.app.id, AUDIT_PAGE, q.get("after"), q.get("conversationId")
+        entries = await run_in_threadpool(  # newest first: what just happened is on top
+            audit.entries,
+            ctx,
+            app.app.id,
+            AUDIT_PAGE,
+            q.get("after"),
+            q.get("conversationId"),
+            True,
         )
     except ChinwagError as exc:
         return _message("No app", exc.reasons[0], 404)
@@ -406,7 +412,7 @@ def _audit_html(app_id: str, entries: list[AuditEntry], conversation_id: str | N
             query["conversationId"] = conversation_id
         more = (
             f'<p><a class="button small" href="/dashboard/audit?{escape(urlencode(query))}">'
-            "Next page →</a></p>"
+            "Older entries →</a></p>"
         )
     scope = f" of <code>{escape(conversation_id)}</code>" if conversation_id else ""
     return _template("audit.html", app_q=app_q, scope=scope, rows=rows, more=more)

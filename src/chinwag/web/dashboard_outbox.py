@@ -9,33 +9,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
-from importlib import resources
-from string import Template
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from chinwag.errors import ChinwagError
 from chinwag.services import apps
-from chinwag.services.admin import COOKIE, Admin
 from chinwag.storage.outbox import OutboxItem
+from chinwag.web.dashboard import _page, _signed_in
 from chinwag.webhooks import service
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 
 SHOWN = 50
-
-
-def _signed_in(request: Request) -> bool:
-    admin: Admin | None = getattr(request.app.state, "admin", None)
-    return admin is not None and admin.valid(request.cookies.get(COOKIE))
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    page = resources.files("chinwag").joinpath("static", "dashboard", "page.html")
-    html = Template(page.read_text("utf-8")).substitute(title=escape(title), body=body)
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def _when(ms: int | None) -> str:

@@ -1,4 +1,10 @@
-"""An ASGI middleware that refuses request bodies over the limit with 413, before parsing."""
+"""An ASGI middleware that refuses request bodies over the limit with 413, before parsing.
+
+A declared ``Content-Length`` over the limit is refused before the app runs. A body without one
+(``Transfer-Encoding: chunked``) is counted as it arrives; the read that crosses the limit fails,
+and whatever the app answers to that failure (FastAPI makes any body error a 400) is replaced by
+the 413, so the status says what happened.
+"""
 
 from __future__ import annotations
 
@@ -27,18 +33,25 @@ class BodyLimit:
                 return
         seen = 0
         started = False
+        too_large = False
 
         async def limited_receive() -> Any:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Any) -> None:
             nonlocal started
+            if too_large:  # the app's answer to the failed read: ours instead, once
+                if not started:
+                    started = True
+                    await self._refuse(send)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -46,8 +59,9 @@ class BodyLimit:
         try:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
-            if not started:
-                await self._refuse(send)
+            pass
+        if too_large and not started:
+            await self._refuse(send)
 
     async def _refuse(self, send: Any) -> None:
         body = json.dumps(

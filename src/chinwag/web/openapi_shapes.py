@@ -297,6 +297,12 @@ SHAPES: dict[tuple[str, str], Shape] = {
         request={"custom": {"pinned": "yes"}},
     ),
     ("DELETE", _C + "/messages/{messageId}"): Shape(EMPTY, {}, errors=(403,)),
+    ("PUT", _C + "/messages/{messageId}/reactions/{emoji}/{userId}"): Shape(
+        EMPTY, {}, errors=(403,)
+    ),
+    ("DELETE", _C + "/messages/{messageId}/reactions/{emoji}/{userId}"): Shape(
+        EMPTY, {}, errors=(403,)
+    ),
     ("POST", _C + "/readBy/{userId}"): Shape(
         _obj({"readUntil": _INT}), {"readUntil": 9}, errors=(403,)
     ),

@@ -45,6 +45,7 @@ MODULES = (
     "ui/styles.js",
     "ui/dom.js",
     "ui/format.js",
+    "ui/content.js",
     "ui/box.js",
     "ui/view.js",
     "ui/chatbox.js",

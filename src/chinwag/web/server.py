@@ -25,6 +25,7 @@ from typing import Any
 import uvicorn
 
 from chinwag.realtime.transport import RealtimeProtocol
+from chinwag.web.http_guard import GuardedHttpProtocol
 
 log = logging.getLogger("chinwag")
 
@@ -40,6 +41,7 @@ def uvicorn_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Co
     """A uvicorn configuration for an app made by ``create_app``: WebSocket upgrades go to
     :class:`RealtimeProtocol` (the realtime URL natively, any other URL to the ASGI app)."""
     options.setdefault("proxy_headers", False)  # chinwag.proxies does it, for sockets too
+    options.setdefault("http", GuardedHttpProtocol)  # deadlines for slow clients (http_guard.py)
     # The process's logging (chinwag.logs) stays as it is; the app logs each request itself.
     options.setdefault("log_config", None)
     options.setdefault("access_log", False)

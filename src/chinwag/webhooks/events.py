@@ -20,6 +20,8 @@ WEBHOOK_EVENTS: dict[str, str] = {
     "message.sent": "A message was stored (users', guests' and system messages).",
     "message.updated": "A message's text or custom data was edited.",
     "message.deleted": "A message was deleted.",
+    "reaction.added": "A user added an emoji reaction to a message.",
+    "reaction.removed": "A user removed an emoji reaction from a message.",
     "conversation.updated": "A conversation was created or its attributes changed.",
     "conversation.deleted": "A conversation was deleted.",
     "user.created": "A user was created.",
@@ -37,6 +39,8 @@ FROM_INTERNAL: dict[str, str] = {
     "message.created": "message.sent",
     "message.edited": "message.updated",
     "message.deleted": "message.deleted",
+    "reaction.added": "reaction.added",
+    "reaction.removed": "reaction.removed",
     "conversation.updated": "conversation.updated",
     "conversation.deleted": "conversation.deleted",
     "user.created": "user.created",
@@ -97,7 +101,7 @@ def webhook_data(tx: Tx, event: Event) -> dict[str, Any]:
             },
             "conversation": conversation_ref(tx, event.app_id, conversation_id),
         }
-    elif event.type == "conversation.read":
+    elif event.type in ("conversation.read", "reaction.added", "reaction.removed"):
         conversation_id = d.get("conversationId") or event.conversation_id or ""
         data["conversation"] = conversation_ref(tx, event.app_id, conversation_id)
     elif event.type.startswith("participant."):

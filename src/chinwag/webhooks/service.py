@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
+
 from chinwag import ids
 from chinwag.errors import InvalidRequest, NotFound
 from chinwag.services.context import Context
@@ -12,17 +14,32 @@ from chinwag.storage import outbox
 from chinwag.storage import webhooks as store
 from chinwag.storage.outbox import OutboxItem
 from chinwag.storage.webhooks import Webhook
+from chinwag.webhooks import addresses
 from chinwag.webhooks.events import WEBHOOK_EVENTS
 
 MAX_WEBHOOKS = 20
 MAX_URL = 2048
 
 
+def _well_formed(url: str) -> bool:
+    """An http(s) URL with a host, that both the checker and the poster parse the same way."""
+    if len(url) > MAX_URL or any(c <= " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in url):
+        return False
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018  (raises on a port out of range)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
+
+
 def _check(url: str, events: list[str]) -> None:
     reasons = []
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > MAX_URL:
+    if not _well_formed(url):
         reasons.append(f"url must be an http:// or https:// URL of at most {MAX_URL} characters")
+    else:
+        reasons += addresses.registration_reasons(url)
     unknown = [e for e in events if e != "*" and e not in WEBHOOK_EVENTS]
     if unknown:
         reasons.append(f"unknown event types {unknown}; known: {sorted(WEBHOOK_EVENTS)} or *")

@@ -1,7 +1,8 @@
 // The one module that knows the realtime socket: frames `[seq, METHOD, path, data]` answered by
 // `[seq, status, body]`, pushes `[n, "PUBLISH", ...events]` acknowledged with `[n, "ACK"]`
 // (cumulative: one ACK per burst of pushes, which spares the server a frame per push).
-// Everything above it calls `request()` and listens to "event", "open" and "reconnected".
+// Everything above it calls `request()` and listens to "event", "open", "reconnected",
+// "disconnected", "closed" and "state" (the socket's own state, every time it changes).
 
 import { ChinwagError } from "./errors.js";
 import { Emitter } from "./emitter.js";
@@ -9,6 +10,7 @@ import { Emitter } from "./emitter.js";
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const ACK_AFTER_MS = 1000; // pushes within this long share one cumulative ACK (the server needs none)
 const PING_AFTER_MS = 25000; // client silence after which a ping keeps proxies from dropping the socket
+const PING_ANSWER_MS = 10000; // a ping unanswered this long means the socket died silently
 
 export class Connection extends Emitter {
   /** `urlFor()` returns the socket URL (it may change, e.g. when a token is refreshed). */
@@ -27,7 +29,27 @@ export class Connection extends Emitter {
     this._everOpened = false;
     this._failures = 0;
     this._timer = null;
-    this.state = "idle"; // idle | connecting | open | waiting | closed
+    this._state = "idle"; // idle | connecting | open | waiting | closed
+  }
+
+  /** idle | connecting | open | waiting (for the next attempt) | closed; "state" is emitted on change. */
+  get state() {
+    return this._state;
+  }
+
+  set state(value) {
+    if (value === this._state) return;
+    this._state = value;
+    this.emit("state", value);
+  }
+
+  /** Try again now instead of at the end of the backoff (a "Retry" button, the browser going
+   * online). Does nothing while a socket is open or opening, or once closed for good. */
+  retryNow() {
+    if (this._closed || this.state !== "waiting") return;
+    clearTimeout(this._timer);
+    this._failures = Math.min(this._failures, 1);
+    this._connect();
   }
 
   /** Open the socket; resolves once it is open the first time, rejects if it never opens. */
@@ -53,6 +75,22 @@ export class Connection extends Emitter {
     });
   }
 
+  /** Give up this socket now rather than when it times out (the browser went offline, or a
+   * ping went unanswered), and reconnect as after any lost connection. */
+  drop(reason = "the browser went offline") {
+    const socket = this._socket;
+    if (this._closed || !socket || !socket.onclose) return;
+    const lost = socket.onclose;
+    socket.onclose = null;
+    socket.onmessage = null;
+    try {
+      socket.close(1000, reason);
+    } catch {
+      // already closing
+    }
+    lost({ code: 1006, reason });
+  }
+
   close() {
     this._closed = true;
     this.state = "closed";
@@ -69,6 +107,7 @@ export class Connection extends Emitter {
     try {
       socket = new this._WebSocket(this._urlFor());
     } catch (error) {
+      this.state = "closed";
       this._firstOpen.reject(error);
       return;
     }
@@ -98,6 +137,7 @@ export class Connection extends Emitter {
       if (refused && event.code === 4401 && this._everOpened && this._refresh && !this._refreshing) {
         // A token expired while away: fetch a new one and try once more.
         this._refreshing = true;
+        this.state = "waiting";
         this._failAll(new ChinwagError(0, { errorCode: "CONNECTION_LOST", reasons: ["reconnecting with new credentials"] }));
         Promise.resolve(this._refresh()).then((ok) => (ok ? this._connect() : this._fatal(event)), () => this._fatal(event));
         return;
@@ -137,7 +177,10 @@ export class Connection extends Emitter {
     this._socket.send(JSON.stringify(frame));
     clearTimeout(this._pingTimer);
     this._pingTimer = setTimeout(() => {
-      if (this.state === "open") this.request("GET", "/ping").catch(() => {});
+      if (this.state !== "open") return;
+      const socket = this._socket;
+      const dead = setTimeout(() => { if (this._socket === socket) this.drop("a ping went unanswered"); }, PING_ANSWER_MS);
+      this.request("GET", "/ping").catch(() => {}).finally(() => clearTimeout(dead));
     }, PING_AFTER_MS);
   }
 

@@ -73,7 +73,8 @@ export class ConversationBuilder {
   /** Send a message as the current user. */
   sendMessage(text, options = {}) {
     if (typeof text !== "string" || !text) throw new TalkError(ErrorCode.ARGUMENT_INVALID, "sendMessage needs a non-empty text");
-    return this._then("sendMessage", () => this._session._send(this.id, text, options.custom));
+    const ref = options.referencedMessageId || (options.referencedMessage && options.referencedMessage.id) || null;
+    return this._then("sendMessage", () => this._session._send(this.id, text, options.custom, null, ref));
   }
 
   /** Leave the conversation (remove the current user); resolves to whether it worked. */

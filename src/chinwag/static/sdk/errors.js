@@ -56,7 +56,31 @@ export class ChinwagError extends Error {
     this.errorCode = code;
     this.reasons = reasons;
     this.hint = hint;
+    /** Seconds to wait before trying again (429 only), else null. */
+    this.retryAfter = body && typeof body.retryAfter === "number" ? body.retryAfter : null;
   }
+}
+
+/** Failures that say nothing about the request itself: it may be tried again as it is. */
+export function isTransient(error) {
+  const code = error && error.errorCode;
+  return code === "CONNECTION_LOST" || (!!error && typeof error.status === "number" && error.status >= 500);
+}
+
+/** One sentence for a person, saying why a message was not sent (the composer shows it). */
+export function sendRefusal(error, { muted = false } = {}) {
+  const code = error && error.errorCode;
+  const reason = (error && error.reasons && error.reasons[0]) || (error && error.message) || String(error);
+  if (code === "NOT_ALLOWED_TO_WRITE" && muted) return "You are muted in this conversation.";
+  if (code === "NOT_ALLOWED_TO_WRITE" || code === "NOT_A_PARTICIPANT") return `You can't write in this conversation (${reason}).`;
+  if (code === "GUEST_ACCESS_NOT_ALLOWED" || code === "GUEST_BANNED") return `You can't write here as a guest (${reason}).`;
+  if (code === "RATE_LIMITED") {
+    const wait = error.retryAfter ? ` Try again in ${Math.max(1, Math.ceil(error.retryAfter))} s.` : "";
+    return `You are sending messages too fast.${wait}`;
+  }
+  if (code === "PAYLOAD_TOO_LARGE" || (code === "INVALID_REQUEST" && /long|length|characters/i.test(reason))) return `The message is too long (${reason}).`;
+  if (code === "SESSION_DESTROYED") return "The chat was closed before the message was sent.";
+  return reason;
 }
 
 /** Log an error to the console the way every SDK failure is logged, and return it. */

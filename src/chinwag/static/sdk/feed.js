@@ -5,6 +5,8 @@ import { Emitter } from "./emitter.js";
 import { ChinwagError, report } from "./errors.js";
 
 const PAGE = 30;
+/** The longest message text the server takes, in characters (`domain/limits.py` MAX_TEXT). */
+export const MAX_TEXT = 10000;
 const TYPING_MS = 6000;
 
 /** What the current user may do, from a selection's `access` (docs/protocol.md):
@@ -31,6 +33,63 @@ export class Feed extends Emitter {
     this._subscribed = null;
     this.position = null; // the newest conversation position this feed has seen
     this.guestCount = 0; // how many guests watch (participants learn it; guests never do)
+    // Messages known to be a guest's: live events say so (history does not record it), and a
+    // guest's own messages sent from this page.
+    this.guestIds = new Set();
+    this._outboxSub = session._outbox.subscribe("change", (change) => this._onOutbox(change));
+  }
+
+  close() {
+    this._outboxSub.unsubscribe();
+  }
+
+  /** The messages of this conversation the session is still sending (or failed to send), in
+   * order: the outbox's entries, less those whose first attempt is already in `messages` (a
+   * send whose reply was lost shows once, as the stored message, while its retry runs). */
+  get pending() {
+    const entries = this.session._outbox.forConversation(this.id);
+    if (!entries.length) return entries;
+    const me = this.session.me.id;
+    const sent = this.session._outbox.sentIds;
+    const claimed = new Set();
+    return entries.filter((e) => {
+      if (!e.attempted || e.state !== "sending") return true;
+      const stored = this.messages.find((m) => m.senderId === me && !sent.has(m.id) && !claimed.has(m.id)
+        && m.text === e.text && (m.position ?? 0) > (e.basePosition ?? 0));
+      if (!stored) return true;
+      claimed.add(stored.id);
+      return false;
+    });
+  }
+
+  /** The newest position shown, messages the outbox stored included. */
+  get newestPosition() {
+    let newest = this.position || 0;
+    for (const m of this.messages) if (typeof m.position === "number" && m.position > newest) newest = m.position;
+    return newest;
+  }
+
+  _onOutbox({ conversationId, entry, what, result }) {
+    if (conversationId !== this.id) return;
+    if (entry.basePosition === null || entry.basePosition === undefined) entry.basePosition = this.newestPosition;
+    if (what === "sent" && this.loaded && result && result.id && !this.messages.some((m) => m.id === result.id)) {
+      // Shown as stored at once; the message.created event (or a replay) brings the server's copy.
+      if (this.asGuest) this.guestIds.add(result.id);
+      const m = {
+        id: result.id, conversationId: this.id, type: "UserMessage", senderId: this.session.me.id,
+        text: entry.text, custom: entry.custom || {}, readBy: [], origin: "web",
+        createdAt: Date.now(), editedAt: null, position: result.position, _local: true,
+      };
+      this.messages.push(m);
+      this._sort();
+      this.emit("change", { added: m });
+      return;
+    }
+    this.emit("change", what === "added" ? { added: { senderId: this.session.me.id } } : {});
+  }
+
+  _sort() {
+    this.messages.sort((a, b) => (a.position ?? a.createdAt) - (b.position ?? b.createdAt));
   }
 
   /** Follow the conversation (one SUBSCRIBE per conversation and connection). `after`: the
@@ -133,13 +192,23 @@ export class Feed extends Emitter {
     switch (event.type) {
       case "message.created": {
         const m = event.message;
-        if (!m || this.messages.some((x) => x.id === m.id)) return;
+        if (!m) return;
+        if (event.guest === true) this.guestIds.add(m.id);
+        const known = this.messages.findIndex((x) => x.id === m.id);
+        if (known >= 0) {
+          // The server's copy of a message the outbox showed as soon as it was stored.
+          if (this.messages[known]._local) {
+            this.messages[known] = m;
+            this.emit("change", {});
+          }
+          return;
+        }
         if (this.view && this.view.kind === "former") return; // frozen history
         if (this.conversation) this.conversation.lastMessage = m;
         if (!this.loaded) return; // followed for the conversation list only
         if (m.senderId) await this.session._users([m.senderId]);
         this.messages.push(m);
-        this.messages.sort((a, b) => (a.position ?? a.createdAt) - (b.position ?? b.createdAt));
+        this._sort();
         this._stopTyping(m.senderId);
         this.emit("change", { added: m });
         return;
@@ -148,6 +217,14 @@ export class Feed extends Emitter {
         const m = event.message;
         const i = this.messages.findIndex((x) => x.id === (m && m.id));
         if (i >= 0) this.messages[i] = { ...this.messages[i], ...m };
+        this.emit("change", {});
+        return;
+      }
+      case "reaction.added":
+      case "reaction.removed": {
+        const m = this.messages.find((x) => x.id === event.messageId);
+        if (!m || !event.emoji) return;
+        m.reactions = countReaction(m.reactions || [], event.emoji, event.type === "reaction.added", event.userId === me);
         this.emit("change", {});
         return;
       }
@@ -263,9 +340,31 @@ export class Feed extends Emitter {
     return [...this.typing.keys()];
   }
 
-  send(text, custom) {
+  send(text, custom, referencedMessageId = null) {
     this._typedAt = 0; // a sent message ends the typing; the next keystroke says so again
-    return this.session._send(this.id, text, custom);
+    return this.session._send(this.id, text, custom, this.newestPosition, referencedMessageId);
+  }
+
+  /** Add or take back the current user's reaction (the event updates the counts). */
+  react(messageId, emoji, on) {
+    return this.session._remote.react(this.id, messageId, emoji, on);
+  }
+
+  /** Load older pages until the message is here (for a reply's quote); whether it is. */
+  async find(messageId, maxPages = 20) {
+    for (let page = 0; page < maxPages; page += 1) {
+      if (this.messages.some((m) => m.id === messageId)) return true;
+      if (!(await this.loadOlder())) break;
+    }
+    return this.messages.some((m) => m.id === messageId);
+  }
+
+  retry(key) {
+    return this.session._outbox.retry(key);
+  }
+
+  discard(key) {
+    this.session._outbox.discard(key);
   }
 
   edit(messageId, text) {
@@ -287,4 +386,18 @@ export class Feed extends Emitter {
     this._typedAt = now;
     this.session._remote.typing(this.id).catch(() => {});
   }
+}
+
+/** A message's reaction summary after one reaction was added or taken back. */
+export function countReaction(reactions, emoji, added, byMe) {
+  const out = reactions.map((r) => ({ ...r }));
+  let entry = out.find((r) => r.emoji === emoji);
+  if (!entry) {
+    if (!added) return out;
+    entry = { emoji, count: 0, currentUserReacted: false };
+    out.push(entry);
+  }
+  entry.count = Math.max(0, entry.count + (added ? 1 : -1));
+  if (byMe) entry.currentUserReacted = added;
+  return out.filter((r) => r.count > 0);
 }

@@ -67,6 +67,11 @@ export class Remote {
     return this.call("PATCH", `/conversations/${enc(conversationId)}/messages/${enc(messageId)}`, fields);
   }
 
+  /** Add (`on`) or take back the session user's emoji reaction to a message. */
+  react(conversationId, messageId, emoji, on) {
+    return this.call(on ? "PUT" : "DELETE", `/conversations/${enc(conversationId)}/messages/${enc(messageId)}/reactions/${enc(emoji)}`);
+  }
+
   remove(conversationId, messageId) {
     return this.call("DELETE", `/conversations/${enc(conversationId)}/messages/${enc(messageId)}`);
   }

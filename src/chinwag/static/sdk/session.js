@@ -2,7 +2,7 @@
 // per session, the current user's conversations, and the factories of the UI boxes.
 
 import { serverBase, socketBase } from "./host.js";
-import { ErrorCode, TalkError, report } from "./errors.js";
+import { ChinwagError, ErrorCode, TalkError, isTransient, report } from "./errors.js";
 import { Emitter } from "./emitter.js";
 import { Connection } from "./connection.js";
 import { Remote, normalizeEvent } from "./routes.js";
@@ -44,12 +44,78 @@ export class Session extends Emitter {
       refresh: this._tokenFetcher ? async () => { this._token = await this._tokenFetcher(); return !!this._token; } : null,
     });
     this._remote = new Remote(this._connection);
+    this._connectionState = "connecting";
+    this._resumes = 0;
+    this._outbox = new Outbox(this);
     this._connection.subscribe("event", (raw) => this._onEvent(raw));
     this._connection.subscribe("reconnected", () => this._resume());
+    this._connection.subscribe("state", (state) => this._onSocketState(state));
+    this._connection.subscribe("closed", (error) => this._setConnectionState("closed", error));
+    this._online = () => this._connection.retryNow();
+    this._offline = () => this._connection.drop();
+    globalThis.addEventListener?.("online", this._online);
+    globalThis.addEventListener?.("offline", this._offline);
     this._ready = this._start();
-    this._ready.catch((error) => {
-      this.isAlive = false;
-      report(error, "starting the session");
+    this._ready.then(
+      () => { if (this._connection.state === "open") this._setConnectionState("connected"); },
+      (error) => {
+        this.isAlive = false;
+        this._setConnectionState("closed", error);
+        report(error, "starting the session");
+      },
+    );
+  }
+
+  // --- connection state ---------------------------------------------------------------
+
+  /** "connecting" (first time), "connected" (and caught up), "reconnecting", "offline"
+   * (lost for a while; still retrying), or "closed" (destroyed, or refused for good). */
+  get connectionState() {
+    return this._connectionState;
+  }
+
+  /** `handler({state, previous, error})` on every change of `connectionState`; returns `{unsubscribe}`. */
+  onConnectionChange(handler) {
+    return this.subscribe("connectionChange", handler);
+  }
+
+  /** Try to reconnect now rather than at the end of the current wait (the UI's "Retry"). */
+  reconnect() {
+    this._connection.retryNow();
+  }
+
+  _onSocketState(state) {
+    if (state !== "waiting" && state !== "connecting") return;
+    if (this._connectionState !== "connected") return; // first connection, or already lost
+    if (globalThis.navigator && navigator.onLine === false) {
+      this._setConnectionState("offline"); // the browser knows: no need to wait to say so
+      return;
+    }
+    this._setConnectionState("reconnecting");
+    clearTimeout(this._offlineTimer);
+    this._offlineTimer = setTimeout(() => {
+      if (this._connectionState === "reconnecting") this._setConnectionState("offline");
+    }, OFFLINE_AFTER_MS);
+  }
+
+  _setConnectionState(state, error = null) {
+    const previous = this._connectionState;
+    if (state === previous || previous === "closed") return;
+    if (state === "connected" || state === "closed") clearTimeout(this._offlineTimer);
+    this._connectionState = state;
+    this.emit("connectionChange", { state, previous, error });
+    if (state === "connected") this._outbox.drainAll();
+  }
+
+  /** Resolves the next time the session is connected and caught up; rejects once closed. */
+  _whenConnected() {
+    if (this._connectionState === "connected") return Promise.resolve();
+    if (this._connectionState === "closed") return Promise.reject(this._connection._error || destroyedError());
+    return new Promise((resolve, reject) => {
+      const sub = this.onConnectionChange(({ state, error }) => {
+        if (state === "connected") { sub.unsubscribe(); resolve(); }
+        if (state === "closed") { sub.unsubscribe(); reject(error || destroyedError()); }
+      });
     });
   }
 
@@ -130,7 +196,11 @@ export class Session extends Emitter {
   destroy() {
     for (const box of this._boxes) box.destroy();
     this.isAlive = false;
+    globalThis.removeEventListener?.("online", this._online);
+    globalThis.removeEventListener?.("offline", this._offline);
     this._connection.close();
+    this._setConnectionState("closed");
+    this._outbox.failAll(destroyedError());
   }
 
   // --- used by builders, feeds and boxes -------------------------------------------------
@@ -164,10 +234,10 @@ export class Session extends Emitter {
     return this._userSnapshots.get(id) || null;
   }
 
-  _send(conversationId, text, custom) {
-    const message = { text, idempotencyKey: randomHex(16) };
-    if (custom) message.custom = custom;
-    return this._ready.then(() => this._remote.send(conversationId, message));
+  /** Send through the outbox: resolves to `{id, position}` once stored, rejects on a final
+   * refusal. Queued while offline; `basePosition` is the newest position the sender had seen. */
+  _send(conversationId, text, custom, basePosition = null, referencedMessageId = null) {
+    return this._outbox.add(conversationId, text, custom, basePosition, referencedMessageId).done;
   }
 
   /** A Feed for the conversation, shared by the boxes showing it. */
@@ -186,6 +256,7 @@ export class Session extends Emitter {
     feed.users -= 1;
     if (feed.users > 0) return;
     this._feeds.delete(`${feed.id}|${feed.asGuest ? "guest" : "member"}`);
+    feed.close();
     if (feed._subscribed && this.isAlive) {
       feed._subscribed.then(() => this._remote.unselect(feed.id)).catch(() => {});
     }
@@ -242,6 +313,7 @@ export class Session extends Emitter {
 
   async _resume() {
     // Events may have been missed while disconnected: follow again from the last position seen.
+    const round = ++this._resumes;
     for (const feed of this._feeds.values()) {
       try {
         await feed.resume();
@@ -250,6 +322,172 @@ export class Session extends Emitter {
       }
     }
     this._conversations.refresh();
+    // Caught up: the UI's "Reconnecting…" goes, and the outbox sends what waited.
+    if (round === this._resumes && this._connection.state === "open") this._setConnectionState("connected");
+  }
+}
+
+const OFFLINE_AFTER_MS = 8000; // "reconnecting" turns "offline" after this long without a socket
+const RATE_LIMIT_RETRIES = 5; // a 429 is retried after its retryAfter this many times, then final
+const SERVER_ERROR_RETRIES = 3;
+
+function destroyedError() {
+  return new ChinwagError(0, { errorCode: "SESSION_DESTROYED", reasons: ["the session was destroyed"] });
+}
+
+/**
+ * The messages this session is sending, in memory (a page reload forgets them).
+ *
+ * Rules kept:
+ * - Each message gets its idempotency key when it is written, and keeps it on every attempt,
+ *   so a send whose first attempt reached the server is stored once (the server dedupes).
+ * - One conversation's messages are sent one at a time, in the order they were written; a lost
+ *   connection holds the queue until the session is connected and caught up again.
+ * - A 429 waits its `retryAfter` and tries again; a lost connection or a 5xx is retried; any other
+ *   refusal is final: the entry stays, `failed`, until `retry(key)` or `discard(key)`.
+ * - "change" is emitted with `{conversationId, entry, what}` (`added`, `sending`, `waiting`,
+ *   `sent` with `result`, `failed`, `discarded`).
+ */
+class Outbox extends Emitter {
+  constructor(session) {
+    super();
+    this.session = session;
+    this.entries = [];
+    this.sentIds = new Set(); // ids of messages this outbox stored (no pending entry claims them)
+    this._draining = new Set(); // conversation ids whose queue is being sent
+  }
+
+  add(conversationId, text, custom, basePosition, referencedMessageId = null) {
+    const entry = {
+      key: randomHex(16),
+      conversationId,
+      text,
+      custom: custom || undefined,
+      referencedMessageId: referencedMessageId || null,
+      createdAt: Date.now(),
+      basePosition,
+      state: "sending", // sending | failed
+      attempted: false, // some attempt may have reached the server
+      waitUntil: null, // rate limited: when the next attempt goes
+      error: null,
+    };
+    this._track(entry);
+    this.entries.push(entry);
+    this._changed(entry, "added");
+    this._drain(conversationId);
+    return entry;
+  }
+
+  forConversation(conversationId) {
+    return this.entries.filter((e) => e.conversationId === conversationId);
+  }
+
+  /** Send a failed message again (same key), after the others waiting. */
+  retry(key) {
+    const entry = this.entries.find((e) => e.key === key && e.state === "failed");
+    if (!entry) return Promise.reject(new TalkError(ErrorCode.ARGUMENT_INVALID, "no failed message with this key"));
+    this.entries = this.entries.filter((e) => e !== entry).concat(entry);
+    entry.state = "sending";
+    entry.error = null;
+    this._track(entry);
+    this._changed(entry, "sending");
+    this._drain(entry.conversationId);
+    return entry.done;
+  }
+
+  discard(key) {
+    const entry = this.entries.find((e) => e.key === key && e.state === "failed");
+    if (!entry) return;
+    this.entries = this.entries.filter((e) => e !== entry);
+    this._changed(entry, "discarded");
+  }
+
+  drainAll() {
+    for (const id of new Set(this.entries.map((e) => e.conversationId))) this._drain(id);
+  }
+
+  failAll(error) {
+    for (const entry of this.entries) if (entry.state === "sending") this._fail(entry, error);
+  }
+
+  _track(entry) {
+    entry.done = new Promise((resolve, reject) => { entry._settle = { resolve, reject }; });
+    entry.done.catch(() => {}); // whoever sent it decides; the entry itself shows the failure
+  }
+
+  _changed(entry, what, result) {
+    this.emit("change", { conversationId: entry.conversationId, entry, what, result });
+  }
+
+  async _drain(conversationId) {
+    if (this._draining.has(conversationId)) return;
+    this._draining.add(conversationId);
+    try {
+      for (;;) {
+        const entry = this.entries.find((e) => e.conversationId === conversationId && e.state === "sending");
+        if (!entry) return;
+        await this._deliver(entry);
+      }
+    } finally {
+      this._draining.delete(conversationId);
+    }
+  }
+
+  /** Attempts until the entry is stored or finally refused. */
+  async _deliver(entry) {
+    let limited = 0;
+    let errors = 0;
+    for (;;) {
+      try {
+        await this.session._ready;
+        if (this.session._connectionState !== "connected") await this.session._whenConnected();
+      } catch (error) {
+        this._fail(entry, error);
+        return;
+      }
+      const message = { text: entry.text, idempotencyKey: entry.key };
+      if (entry.custom) message.custom = entry.custom;
+      if (entry.referencedMessageId) message.referencedMessageId = entry.referencedMessageId;
+      entry.attempted = true;
+      try {
+        const result = await this.session._remote.send(entry.conversationId, message);
+        this.sentIds.add(result.id);
+        this.entries = this.entries.filter((e) => e !== entry);
+        entry.waitUntil = null;
+        this._changed(entry, "sent", result);
+        entry._settle.resolve(result);
+        return;
+      } catch (error) {
+        if (error.errorCode === "RATE_LIMITED" && limited < RATE_LIMIT_RETRIES) {
+          limited += 1;
+          const wait = Math.max(0.25, error.retryAfter || 1) * 1000;
+          entry.waitUntil = Date.now() + wait;
+          entry.error = error;
+          this._changed(entry, "waiting");
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          entry.waitUntil = null;
+          entry.error = null;
+          this._changed(entry, "sending");
+        } else if (error.errorCode === "CONNECTION_LOST") {
+          // Asked again once connected; the key makes the repeat harmless.
+        } else if (isTransient(error) && errors < SERVER_ERROR_RETRIES) {
+          errors += 1;
+          await new Promise((resolve) => setTimeout(resolve, 500 * errors));
+        } else {
+          this._fail(entry, error);
+          return;
+        }
+      }
+    }
+  }
+
+  _fail(entry, error) {
+    if (entry.state === "failed") return;
+    entry.state = "failed";
+    entry.error = error;
+    entry.waitUntil = null;
+    this._changed(entry, "failed");
+    entry._settle.reject(error);
   }
 }
 

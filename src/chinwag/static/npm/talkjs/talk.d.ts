@@ -220,7 +220,22 @@ export declare namespace Talk {
     getPopups(): Popup[];
     /** Every message sent or received where the user is a participant (never as a guest). */
     onMessage(handler: (message: Message) => void): Subscription;
+    /** Chinwag extension: the realtime connection's state. */
+    readonly connectionState: ConnectionState;
+    /** Chinwag extension: `handler({state, previous, error})` on every change of the state. */
+    onConnectionChange(handler: (change: ConnectionChange) => void): Subscription;
+    /** Chinwag extension: try to reconnect now instead of at the end of the current wait. */
+    reconnect(): void;
     destroy(): void;
+  }
+
+  /** Chinwag extension: "connected" means caught up after a resume too. */
+  type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "closed";
+
+  interface ConnectionChange {
+    state: ConnectionState;
+    previous: ConnectionState;
+    error: ChinwagError | null;
   }
 
   // --- conversations -----------------------------------------------------------------------

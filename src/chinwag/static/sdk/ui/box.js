@@ -4,6 +4,45 @@
 import { Emitter } from "../emitter.js";
 import { ErrorCode, TalkError, report } from "../errors.js";
 import { ConversationBuilder } from "../conversation.js";
+import { h } from "./dom.js";
+
+/** What the connection banner says in each state of `session.connectionState` (none: hidden). */
+export const CONNECTION_TEXT = {
+  reconnecting: "Reconnecting…",
+  offline: "Offline. Messages will be sent once reconnected.",
+};
+
+/** The "Reconnecting…" / "Offline · Retry" strip every box shows while the socket is lost; it
+ * goes once the session is connected and caught up again. */
+export class ConnectionBanner {
+  constructor(session) {
+    this.session = session;
+    this.text = h("span", { class: "connection-text" });
+    this.retry = h("button", { type: "button", class: "connection-retry", onclick: () => session.reconnect() }, "Retry");
+    this.el = h("div", { class: "connection", role: "status", "data-connection": session.connectionState }, this.text, this.retry);
+    this._sub = session.onConnectionChange(({ state, previous, error }) => {
+      // Refused for good after having been connected (not destroyed, not a refused start,
+      // which the box itself shows): say so, with the server's reason.
+      this._lostFor = state === "closed" && error && previous !== "connecting" ? error : null;
+      this.render();
+    });
+    this.render();
+  }
+
+  render() {
+    const state = this.session.connectionState;
+    const why = this._lostFor && ((this._lostFor.reasons && this._lostFor.reasons[0]) || this._lostFor.message);
+    const text = CONNECTION_TEXT[state] || (why ? `Disconnected from the chat: ${why}` : "");
+    this.el.dataset.connection = state;
+    this.el.classList.toggle("shown", !!text);
+    this.text.textContent = text;
+    this.retry.hidden = state !== "offline";
+  }
+
+  destroy() {
+    this._sub.unsubscribe();
+  }
+}
 
 export class Box extends Emitter {
   constructor(session, options) {

@@ -37,6 +37,19 @@ export function shadowHost(element, css, className) {
   return { host, root };
 }
 
+/** The UI fills `element` exactly; an element that takes its height from its content (no
+ * height of its own) gets a 360 px tall UI instead, and a console hint. */
+export function fitHeight(element, host) {
+  if (!element.getClientRects().length) return; // not rendered now (display: none): nothing to measure
+  host.style.height = "0px";
+  const own = element.getBoundingClientRect().height;
+  host.style.height = "";
+  if (own >= 120) return;
+  host.classList.add("content-sized");
+  host.style.height = "360px";
+  console.warn("[Chinwag] the element the chat is mounted in has no height of its own, so the chat is 360 px tall; give the element a height (for example height: 500px, or a flex or grid cell) and the chat fills it and scrolls inside it.");
+}
+
 export const ICONS = {
   send: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/></svg>',
   chat: '<svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>',

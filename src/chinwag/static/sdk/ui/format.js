@@ -1,6 +1,8 @@
 // How names, times and avatars look.
 
-const PALETTE = ["#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#ec4899", "#14b8a6"];
+// Sender names (on white bubbles) and initials (white on the colour): each colour has at least
+// 4.5:1 contrast with white (WCAG 2.1 AA); tests/test_ui_contrast.py checks every one.
+export const PALETTE = ["#4f46e5", "#0369a1", "#047857", "#b45309", "#b91c1c", "#7c3aed", "#be185d", "#0f766e"];
 
 export function initials(name) {
   const parts = String(name || "?").trim().split(/\s+/).filter((p) => /\p{L}|\p{N}/u.test(p[0]));

@@ -1,9 +1,9 @@
 // `session.createInbox()`: the user's conversations (memberships only) beside the selected chat.
 
 import { STYLES } from "./styles.js";
-import { h, shadowHost } from "./dom.js";
+import { fitHeight, h, shadowHost } from "./dom.js";
 import { listNames, shortWhen } from "./format.js";
-import { Box, mountTarget } from "./box.js";
+import { Box, ConnectionBanner, mountTarget } from "./box.js";
 import { ConversationView, avatar } from "./view.js";
 
 const NARROW = 640;
@@ -11,11 +11,12 @@ const NARROW = 640;
 export class Inbox extends Box {
   constructor(session, options) {
     super(session, options);
-    this.view = new ConversationView(this, { back: () => this._back() });
+    this.view = new ConversationView(this, { back: () => this._back(), banner: false });
+    this.banner = new ConnectionBanner(session); // one for both panes
     this.items = h("ul", { role: "list", "aria-label": "Conversations" });
     this.feedPane = h("nav", { class: "feed", "aria-label": "Conversation list" },
       this.options.showFeedHeader === false ? null : h("h2", { class: "feed-header" }, "Chats"), this.items);
-    this.frame = h("div", { class: "frame inbox" }, this.feedPane, this.view.el);
+    this.frame = h("div", { class: "frame inbox" }, this.banner.el, h("div", { class: "panes" }, this.feedPane, this.view.el));
     this._subs = [session._conversations.subscribe("change", () => this._renderList())];
     this.onConversationSelected(() => {
       this.frame.classList.add("showing-chat");
@@ -28,6 +29,7 @@ export class Inbox extends Box {
     target.replaceChildren(); // the integrator's "Loading chat..." placeholder goes
     const { host, root } = shadowHost(target, STYLES, "chinwag-inbox");
     this.host = host;
+    fitHeight(target, host);
     root.append(this.frame);
     this._resize = new ResizeObserver(() => this.frame.classList.toggle("narrow", this.frame.clientWidth < NARROW));
     this._resize.observe(this.frame);
@@ -70,22 +72,24 @@ export class Inbox extends Box {
       const title = this._title(c);
       const unread = c.unreadMessageCount || 0;
       const last = c.lastMessage;
-      const preview = last ? `${last.senderId === this.session.me.id ? "You: " : ""}${last.text}` : "No messages yet";
       const others = Object.keys(c.participants || {}).filter((id) => id !== this.session.me.id);
+      // Who wrote last: "You: ", or the sender's name in a group (a 1:1's title already says it).
+      const by = !last || !last.senderId ? "" : last.senderId === this.session.me.id ? "You: " : others.length > 1 ? `${this.session.userName(last.senderId)}: ` : "";
+      const preview = last ? `${by}${last.text}` : "No messages yet";
       const face = c.photoUrl ? { id: c.id, name: title, photoUrl: c.photoUrl } : others.length === 1 ? this.session.userSnapshot(others[0]) || { id: others[0], name: title } : { id: c.id, name: title };
-      const label = `${title}${unread ? `, ${unread} unread` : ""}`;
       return h("li", {},
-        h("button", { type: "button", class: `item ${unread ? "unread" : ""}`, "data-conversation-id": c.id, "aria-current": c.id === selected ? "true" : "false", "aria-label": label, onclick: () => this.select(c.id) },
+        h("button", { type: "button", class: `item ${unread ? "unread" : ""}`, "data-conversation-id": c.id, "aria-current": c.id === selected ? "true" : "false", onclick: () => this.select(c.id) },
           avatar(face, "", others.length !== 1),
           h("div", { class: "body" },
-            h("div", { class: "line" }, h("span", { class: "name" }, title), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
-            h("div", { class: "line" }, h("span", { class: "preview" }, c.access === "None" ? "You left this conversation" : preview), unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null))));
+            h("div", { class: "line" }, h("span", { class: "name" }, title, unread ? h("span", { class: "inline-sr" }, `, ${unread} unread`) : null), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
+            h("div", { class: "line" }, h("span", { class: "preview" }, c.access === "None" ? endedText(c) : preview), unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null))));
     }));
   }
 
   destroy() {
     for (const s of this._subs) s.unsubscribe();
     if (this._resize) this._resize.disconnect();
+    this.banner.destroy();
     super.destroy();
   }
 }
@@ -101,4 +105,10 @@ function matches(c, filter) {
   }
   if (filter.hasUnreadMessages !== undefined && (c.unreadMessageCount > 0) !== filter.hasUnreadMessages) return false;
   return true;
+}
+
+/** What the Inbox says of a conversation the user is no longer part of. */
+function endedText(c) {
+  if (c.isMember !== false) return "You no longer have access to this conversation";
+  return c.endedBy === "you" ? "You left this conversation" : "You were removed from this conversation";
 }

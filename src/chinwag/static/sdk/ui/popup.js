@@ -2,7 +2,7 @@
 
 import { STYLES } from "./styles.js";
 import { h, shadowHost, ICONS } from "./dom.js";
-import { Box } from "./box.js";
+import { Box, CONNECTION_TEXT } from "./box.js";
 import { ConversationView } from "./view.js";
 
 export class Popup extends Box {
@@ -13,6 +13,9 @@ export class Popup extends Box {
     this.badge = h("span", { class: "count", hidden: true });
     this.launcher = h("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false", html: ICONS.chat, onclick: () => this.toggle() });
     this.launcher.append(this.badge);
+    // While closed, the launcher carries the connection state (open, the chat's banner does).
+    this.launcherStatus = h("span", { class: "launcher-status", role: "status", "aria-live": "polite" });
+    this._connection = session.onConnectionChange(() => this._renderLauncher());
     this.panel = h("div", { class: "panel", role: "dialog", "aria-label": "Chat", tabindex: "-1", hidden: true }, h("div", { class: "frame" }, this.view.el));
     const escape = (e) => {
       if (e.key === "Escape" && this.visible && !this.options.keepOpen) this.hide();
@@ -28,7 +31,8 @@ export class Popup extends Box {
     this.host = host;
     host.style.height = "0";
     if (this.options.launcher === "never") this.launcher.hidden = true;
-    root.append(this.panel, this.launcher);
+    root.append(this.panel, this.launcherStatus, this.launcher);
+    this._renderLauncher();
     if (options.show !== false) this.show();
     if (this.feed) this.view.attach(this.feed);
     return Promise.resolve();
@@ -39,7 +43,7 @@ export class Popup extends Box {
     this.panel.hidden = false;
     this.launcher.classList.add("open");
     this.launcher.setAttribute("aria-expanded", "true");
-    this.launcher.setAttribute("aria-label", "Close chat");
+    this._renderLauncher();
     if (this.options.launcher === "close-only") this.launcher.hidden = false;
     if (this.view.form.hidden) this.panel.focus();
     else this.view.focus();
@@ -52,7 +56,7 @@ export class Popup extends Box {
     this.panel.hidden = true;
     this.launcher.classList.remove("open");
     this.launcher.setAttribute("aria-expanded", "false");
-    this.launcher.setAttribute("aria-label", "Open chat");
+    this._renderLauncher();
     if (this.options.launcher === "close-only") this.launcher.hidden = true;
     this.launcher.focus();
     this.emit("close", {});
@@ -70,10 +74,28 @@ export class Popup extends Box {
     const total = list.reduce((n, u) => n + u.unreadMessageCount, 0);
     this.badge.hidden = !total;
     this.badge.textContent = total > 99 ? "99+" : String(total);
+    this.badge.setAttribute("aria-hidden", "true");
+    this._unreadTotal = total;
+    this._renderLauncher();
+  }
+
+  /** The launcher's name says what it does, the unread count and a lost connection. */
+  _renderLauncher() {
+    const state = this.session.connectionState;
+    const lost = state === "reconnecting" || state === "offline";
+    const total = this._unreadTotal || 0;
+    const parts = [this.visible ? "Close chat" : "Open chat"];
+    if (total) parts.push(`${total} unread`);
+    if (lost) parts.push(state === "offline" ? "offline" : "reconnecting");
+    this.launcher.setAttribute("aria-label", parts.join(", "));
+    const text = lost && !this.visible && !this.launcher.hidden ? (state === "offline" ? "Offline" : "Reconnecting…") : "";
+    this.launcherStatus.textContent = text;
+    this.launcherStatus.classList.toggle("shown", !!text);
   }
 
   destroy() {
     this._unreads.unsubscribe();
+    this._connection.unsubscribe();
     super.destroy();
   }
 }
