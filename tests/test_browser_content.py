@@ -163,3 +163,48 @@ def test_reactions_show_as_chips_that_toggle(
     expect(other).to_have_text("🎉 1")
     stored = server.rest("GET", f"/conversations/{conversation}/messages?limit=1")["data"][0]
     assert stored["reactions"] == [{"emoji": "🎉", "count": 1, "users": ["ted"]}]
+
+
+def test_a_run_of_messages_shows_its_time_once(
+    server: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    server.user("una2", "Una Two")
+    server.user("vic2", "Vic Two")
+    server.user("wes2", "Wes Two")
+    conversation = cid()
+    server.conversation(conversation, ["una2", "vic2", "wes2"], subject="Runs")
+    for text in ("one", "two", "three"):
+        server.send(conversation, "vic2", text)
+    server.send(conversation, "wes2", "four")
+    tab = open_tab(pages.sample(server.url, boot("una2", mount("chatbox", conversation))))
+    expect(tab.log()).to_contain_text("four")
+    vic = tab.page.locator(".row[data-sender-id=vic2]")
+    expect(vic).to_have_count(3)
+    shown = [vic.nth(n).locator("time:not(.sr)").count() for n in range(3)]
+    assert shown == [0, 0, 1]  # only the run's last bubble shows the time
+    assert vic.nth(0).locator("time").count() == 1  # (still there for screen readers)
+    assert vic.nth(0).locator(".bubble").get_attribute("title")  # the full time on hover
+    expect(tab.page.locator(".row[data-sender-id=wes2] time:not(.sr)")).to_have_count(1)
+
+
+def test_guest_access_switched_back_on_returns_without_a_reload(
+    server: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    server.user("host3", "Hal Host")
+    server.user("gina3", "Gina Guest")
+    conversation = cid()
+    server.conversation(conversation, ["host3"], subject="Town hall")
+    code = (
+        "const box = session.createChatbox();\n"
+        f"box.select({conversation!r}, {{asGuest: true}});\n"
+        "box.mount(document.getElementById('chat'));"
+    )
+    guest = open_tab(pages.sample(server.url, boot("gina3", code)))
+    expect(guest.field()).to_be_visible()
+    server.rest("PUT", f"/conversations/{conversation}", {"guestAccess": "None"})
+    expect(guest.page.locator(".title")).to_have_text("Guest access is not allowed")
+    server.rest("PUT", f"/conversations/{conversation}", {"guestAccess": "ReadWrite"})
+    server.send(conversation, "host3", "welcome back")
+    expect(guest.field()).to_be_visible(timeout=30_000)
+    expect(guest.log()).to_contain_text("welcome back")
+    expect(guest.page.locator(".title")).to_have_text("Town hall")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -87,9 +88,15 @@ def chat_and_check(chinwag: Chinwag, tab: Tab, conversation: str, text: str) -> 
     expect(tab.page.locator(".title")).to_have_text("Beautiful steel preserve for rent!")
     expect(tab.page.locator(".subtitle")).to_have_text("You, Sebastian and Steve")
     tab.say(text)
-    expect(tab.messages()).to_contain_text(text)
-    stored = chinwag.ok(chinwag.rest.get(f"/v1/{APP_ID}/conversations/{conversation}/messages"))
-    assert [m["text"] for m in stored["data"]] == [text]
+    expect(tab.messages()).to_contain_text(text)  # at once, as "Sending…" until stored
+    deadline = time.monotonic() + 10
+    while True:
+        url = f"/v1/{APP_ID}/conversations/{conversation}/messages"
+        stored = [m["text"] for m in chinwag.ok(chinwag.rest.get(url))["data"]]
+        if stored or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert stored == [text]
     assert tab.page.evaluate("window.__errors") == []
     # (Other console errors are the pages server's missing favicon and the seed's photo URL,
     # which is not reachable from here.)

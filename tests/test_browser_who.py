@@ -73,3 +73,24 @@ def test_group_previews_name_the_sender_and_a_failed_photo_shows_initials(
     bubble_face = tab.page.locator(".row[data-sender-id=bob] .avatar")
     expect(bubble_face).to_have_text("BB")
     expect(bubble_face.locator("img")).to_have_count(0)
+
+
+def test_a_one_on_one_with_a_subject_says_with_whom_and_previews_read_plainly(
+    server: Server, pages: Pages, open_tab: Callable[..., Tab]
+) -> None:
+    server.user("olga", "Olga Owner")
+    server.user("pete", "Pete Pair")
+    plain, ordered = cid(), cid()
+    server.conversation(plain, ["olga", "pete"])
+    server.conversation(ordered, ["olga", "pete"], subject="Order 17")
+    server.send(plain, "pete", "hi <@olga>, *see* <https://example.com|this>")
+    server.send(ordered, "pete", "shipped")
+    tab = open_tab(pages.sample(server.url, boot("olga", mount("inbox", plain))))
+    items = tab.page.locator(".item")
+    expect(items.filter(has_text="Order 17").locator(".name")).to_contain_text(
+        "Order 17 · Pete Pair"
+    )
+    expect(items.filter(has_text="hi @").locator(".name")).to_have_text("Pete Pair, 1 unread")
+    expect(items.filter(has_text="hi @").locator(".preview")).to_have_text(
+        "hi @Olga Owner, see this"
+    )

@@ -60,6 +60,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "The user is banned or muted as a guest here, so the browser cannot add them.",
     ),
     "GUEST_BANNED": (403, "The user is banned from watching this conversation as a guest."),
+    "GUEST_KICKED": (403, "A moderator removed this guest; it may come back unless banned."),
     "INVITE_INVALID": (403, "The invite link is forged, revoked, or for another conversation."),
     "INVITE_EXPIRED": (403, "The invite link has expired."),
     "NOT_FOUND": (404, "No such endpoint or method."),

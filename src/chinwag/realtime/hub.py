@@ -26,7 +26,7 @@ from chinwag.domain import access as rules
 from chinwag.domain.access import GuestAccess, View
 from chinwag.domain.moderation import invite_id_of
 from chinwag.domain.settings import AppSettings
-from chinwag.errors import ERROR_CODES, ChinwagError
+from chinwag.errors import ChinwagError
 from chinwag.realtime import protocol, wire
 from chinwag.realtime.bus import Bus
 from chinwag.realtime.connection import Connection, Watch
@@ -67,9 +67,9 @@ ABOUT_GUESTS = frozenset(
 
 
 def _removal_error(kind: str) -> ChinwagError:
-    if kind == "guest.banned" and "GUEST_BANNED" in ERROR_CODES:
+    if kind == "guest.banned":
         return ChinwagError("a moderator banned this user as a guest", code="GUEST_BANNED")
-    return ChinwagError("a moderator removed this guest", code="GUEST_ACCESS_NOT_ALLOWED")
+    return ChinwagError("a moderator removed this guest", code="GUEST_KICKED")
 
 
 @dataclass(eq=False)

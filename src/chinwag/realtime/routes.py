@@ -319,22 +319,22 @@ async def delete_message(call: Call) -> Result:
     return await call.run(browser.delete, p["conversationId"], p["messageId"]), None
 
 
-@route("PUT", "conversations/{conversationId}/messages/{messageId}/reactions/{emoji}")
-async def add_reaction(call: Call) -> Result:
+async def _react(call: Call, on: bool) -> Result:
     p = call.params
     call.body(Empty)
-    args = (p["conversationId"], call.conn.guest_pass(p["conversationId"]), p["messageId"])
-    await call.run(browser.react, *args, p["emoji"], True)
+    cid = p["conversationId"]
+    await call.run(browser.react, cid, call.conn.guest_pass(cid), p["messageId"], p["emoji"], on)
     return {}, None
+
+
+@route("PUT", "conversations/{conversationId}/messages/{messageId}/reactions/{emoji}")
+async def add_reaction(call: Call) -> Result:
+    return await _react(call, True)
 
 
 @route("DELETE", "conversations/{conversationId}/messages/{messageId}/reactions/{emoji}")
 async def remove_reaction(call: Call) -> Result:
-    p = call.params
-    call.body(Empty)
-    args = (p["conversationId"], call.conn.guest_pass(p["conversationId"]), p["messageId"])
-    await call.run(browser.react, *args, p["emoji"], False)
-    return {}, None
+    return await _react(call, False)
 
 
 # -- guest moderation, for participants whose role allows it (services/moderators.py) ----------

@@ -64,8 +64,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._counted is None and self._count():  # a kept-alive connection's next request
-            self._arm(HEAD_SECONDS, "request head")
+        if self._counted is not None:
+            return  # the connection's first request: counted and timed since it opened
+        if not self._count():  # a kept-alive connection's next request, over the cap
+            self.transport.close()
+            return
+        self._arm(HEAD_SECONDS, "request head")
 
     def on_headers_complete(self) -> None:
         self._uncount()

@@ -5,6 +5,9 @@ import { Emitter } from "./emitter.js";
 import { ChinwagError, report } from "./errors.js";
 
 const PAGE = 30;
+/** When guest access was switched off: look again after this long, doubling up to the max. */
+const RETRY_FIRST = 5000;
+const RETRY_MAX = 60000;
 /** The longest message text the server takes, in characters (`domain/limits.py` MAX_TEXT). */
 export const MAX_TEXT = 10000;
 const TYPING_MS = 6000;
@@ -323,10 +326,26 @@ export class Feed extends Emitter {
         this.opened = null;
         report(new ChinwagError(403, this.ended), `conversation ${JSON.stringify(this.id)} closed by the server`);
         this.emit("ended", this.ended);
+        // Guest access switched off (the policy or the app's settings) may come back: look again
+        // now and then, so the view returns without a reload. A kick or a ban is not retried.
+        if (this.asGuest && event.errorCode === "GUEST_ACCESS_NOT_ALLOWED") this._retryLater(RETRY_FIRST);
         return;
       }
       default:
     }
+  }
+
+  _retryLater(delay) {
+    clearTimeout(this._retryTimer);
+    this._retryTimer = setTimeout(async () => {
+      if (!this.ended || this.users <= 0 || !this.session.isAlive) return;
+      try {
+        await this.open();
+        this.emit("change", { reset: true });
+      } catch (error) {
+        if (error && error.errorCode === "GUEST_ACCESS_NOT_ALLOWED") this._retryLater(Math.min(delay * 2, RETRY_MAX));
+      }
+    }, delay);
   }
 
   _stopTyping(uid) {

@@ -53,3 +53,22 @@ function link(url, children) {
   if (!SAFE_URL.test(href)) return h("span", {}, children);
   return h("a", { href, target: "_blank", rel: "noopener noreferrer" }, children);
 }
+
+/** A message's content as one line of plain text (previews): mentions by name, links by label. */
+export function plainText(content, text, names) {
+  if (!Array.isArray(content) || content.length === 0) return text || "";
+  const parts = [];
+  const walk = (nodes) => {
+    for (const n of Array.isArray(nodes) ? nodes : []) {
+      if (typeof n === "string") parts.push(n);
+      else if (!n || typeof n !== "object") continue;
+      else if (n.type === "mention") parts.push(`@${names.of(String(n.id || "")) || n.text || n.id}`);
+      else if (n.type === "codeSpan") parts.push(String(n.text || ""));
+      else if (n.type === "autoLink") parts.push(String(n.text || n.url || ""));
+      else if (n.type === "bulletPoint") { parts.push(" • "); walk(n.children); }
+      else walk(n.children);
+    }
+  };
+  for (const block of content) if (block && block.type === "text") walk(block.children);
+  return parts.join("").replace(/\s+/g, " ").trim();
+}

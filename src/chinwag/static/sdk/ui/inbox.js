@@ -5,6 +5,7 @@ import { fitHeight, h, shadowHost } from "./dom.js";
 import { listNames, shortWhen } from "./format.js";
 import { Box, ConnectionBanner, mountTarget } from "./box.js";
 import { ConversationView, avatar } from "./view.js";
+import { plainText } from "./content.js";
 
 const NARROW = 640;
 
@@ -75,13 +76,17 @@ export class Inbox extends Box {
       const others = Object.keys(c.participants || {}).filter((id) => id !== this.session.me.id);
       // Who wrote last: "You: ", or the sender's name in a group (a 1:1's title already says it).
       const by = !last || !last.senderId ? "" : last.senderId === this.session.me.id ? "You: " : others.length > 1 ? `${this.session.userName(last.senderId)}: ` : "";
-      const preview = last ? `${by}${last.text}` : "No messages yet";
+      const names = { me: this.session.me.id, of: (id) => this.session.userName(id) };
+      const preview = last ? `${by}${plainText(last.content, last.text, names)}` : "No messages yet";
+      // A one-on-one with a subject says with whom, so it never looks like the plain one.
+      const withWhom = others.length === 1 && c.subject && title === c.subject
+        ? h("span", { class: "with" }, ` · ${this.session.userName(others[0])}`) : null;
       const face = c.photoUrl ? { id: c.id, name: title, photoUrl: c.photoUrl } : others.length === 1 ? this.session.userSnapshot(others[0]) || { id: others[0], name: title } : { id: c.id, name: title };
       return h("li", {},
         h("button", { type: "button", class: `item ${unread ? "unread" : ""}`, "data-conversation-id": c.id, "aria-current": c.id === selected ? "true" : "false", onclick: () => this.select(c.id) },
           avatar(face, "", others.length !== 1),
           h("div", { class: "body" },
-            h("div", { class: "line" }, h("span", { class: "name" }, title, unread ? h("span", { class: "inline-sr" }, `, ${unread} unread`) : null), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
+            h("div", { class: "line" }, h("span", { class: "name" }, title, withWhom, unread ? h("span", { class: "inline-sr" }, `, ${unread} unread`) : null), h("span", { class: "when" }, shortWhen(c.lastActivityAt || (last && last.createdAt)))),
             h("div", { class: "line" }, h("span", { class: "preview" }, c.access === "None" ? endedText(c) : preview), unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null))));
     }));
   }

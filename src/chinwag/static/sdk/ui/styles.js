@@ -168,6 +168,7 @@ button { font: inherit; color: inherit; }
 .item .body { flex: 1; min-width: 0; }
 .item .line { display: flex; gap: 8px; align-items: baseline; }
 .item .name { flex: 1; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.item .name .with { font-weight: 400; color: var(--muted); }
 .item .when { font-size: 11.5px; color: var(--muted); }
 .item .preview { flex: 1; color: var(--muted); font-size: 13px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .item.unread .name, .item.unread .preview { color: var(--text); font-weight: 650; }

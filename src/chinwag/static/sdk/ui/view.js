@@ -131,12 +131,15 @@ export class ConversationView {
     this.readonly.hidden = true;
   }
 
-  showError(error) {
-    this._detach();
+  /** Show why the conversation cannot be shown; `attached`: stay on the feed (it may come
+   * back, as when guest access is switched on again, and then renders as usual). */
+  showError(error, attached = false) {
+    if (!attached) this._detach();
     this.form.hidden = true;
     this.readonly.hidden = true;
     const code = error && error.errorCode;
     const title = code === "GUEST_ACCESS_NOT_ALLOWED" ? "Guest access is not allowed"
+      : code === "GUEST_KICKED" ? "A moderator removed you from this chat"
       : code === "UNAUTHORIZED" ? "Could not sign in"
       : code === "NOT_A_PARTICIPANT" || code === "CONVERSATION_NOT_FOUND" ? "Chat not found"
       : "Could not open this chat";
@@ -152,7 +155,7 @@ export class ConversationView {
     this._subs.push(feed.subscribe("change", (change) => this.render(change || {})));
     this._subs.push(feed.subscribe("guests", () => this.feed && this.feed.conversation && this._renderWatching()));
     this._subs.push(feed.subscribe("typing", () => this._renderTyping()));
-    this._subs.push(feed.subscribe("ended", (why) => this.showError(why)));
+    this._subs.push(feed.subscribe("ended", (why) => this.showError(why, true)));
     this.render({ reset: true });
     if (this.options.messageField && this.options.messageField.autofocus !== false && this.box.visible) this.focus();
   }
@@ -243,7 +246,9 @@ export class ConversationView {
     let lastDay = null;
     let previous = null;
     const lastMine = [...feed.messages].reverse().find((m) => m.senderId === me);
-    for (const m of feed.messages) {
+    const continues = (a, b) => !!a && !!b && a.senderId && b.senderId === a.senderId && b.type !== "SystemMessage"
+      && day(a.createdAt) === day(b.createdAt) && b.createdAt - a.createdAt < 5 * 60000;
+    feed.messages.forEach((m, i) => {
       const d = day(m.createdAt);
       if (d !== lastDay) {
         nodes.push(h("div", { class: "day", role: "separator" }, d));
@@ -253,16 +258,18 @@ export class ConversationView {
       if (m.type === "SystemMessage" || !m.senderId) {
         nodes.push(h("div", { class: "system", role: "note", "data-message-id": m.id }, m.text));
         previous = null;
-        continue;
+        return;
       }
-      const cont = previous && previous.senderId === m.senderId && m.createdAt - previous.createdAt < 5 * 60000;
-      nodes.push(this._message(m, m.senderId === me, cont));
+      const cont = continues(previous, m);
+      // One time per run of messages: shown under its last one (every one keeps it on hover).
+      const endsRun = !continues(m, feed.messages[i + 1]);
+      nodes.push(this._message(m, m.senderId === me, cont, endsRun));
       if (lastMine && m.id === lastMine.id) {
         const receipt = this._receipt(m);
         if (receipt) nodes.push(receipt);
       }
       previous = m;
-    }
+    });
     for (const p of feed.pending) nodes.push(this._pendingRow(p));
     if (feed.view.kind === "former") nodes.push(h("div", { class: "notice", role: "status" }, REMOVED_NOTICE));
     list.replaceChildren(...nodes);
@@ -276,7 +283,7 @@ export class ConversationView {
     requestAnimationFrame(() => this._maybeLoadOlder());
   }
 
-  _message(m, mine, cont) {
+  _message(m, mine, cont, endsRun = true) {
     const sender = this.session.userSnapshot(m.senderId) || { id: m.senderId, name: m.senderId };
     const canChange = mine && this.feed.view.canWrite && this.feed.view.kind !== "former";
     let content;
@@ -297,14 +304,15 @@ export class ConversationView {
     }
     const guest = this.feed.guestIds.has(m.id);
     const tag = guest ? h("span", { class: "tag-guest", title: "Sent by a guest: not a participant of this conversation" }, "Guest") : null;
-    const bubble = h("div", { class: "bubble" },
+    const bubble = h("div", { class: "bubble", title: new Date(m.createdAt).toLocaleString() },
       !mine && !cont ? h("span", { class: "sender" }, h("span", { style: `color: ${colorFor(sender.id)}` }, sender.name), tag)
         : h("span", { class: "sr" }, mine ? "You" : sender.name, guest ? " (guest)" : ""),
       (mine || cont) && tag ? h("span", { class: "sender", "aria-hidden": "true" }, tag) : null,
       m.referencedMessageId ? this._quote(m.referencedMessageId) : null,
       content,
       this._reactions(m),
-      h("div", { class: "meta" }, m.editedAt ? h("span", {}, "edited") : null, h("time", { datetime: new Date(m.createdAt).toISOString() }, clock(m.createdAt))));
+      h("div", { class: endsRun || m.editedAt ? "meta" : "meta sr" }, m.editedAt ? h("span", {}, "edited") : null,
+        h("time", { datetime: new Date(m.createdAt).toISOString(), class: endsRun ? null : "sr" }, clock(m.createdAt))));
     const canReply = this.feed.view.canWrite && this.feed.view.kind !== "former" && !m._local;
     const editingThis = this.editing && this.editing.id === m.id;
     const actions = (canChange || canReply) && !editingThis
