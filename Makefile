@@ -1,5 +1,6 @@
 # Chinwag: `make run` serves on http://127.0.0.1:8000 with the runtime dependencies only;
-# `make test` adds the test extras, runs the lint gates (ruff, mypy --strict), then the suite.
+# `make test` adds the test extras, runs the lint gates (ruff, mypy --strict), then the suite
+# (with Debian's Chromium for the browser tests and nginx for the docs/deploy.md recipe).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -31,6 +32,7 @@ run: $(RUN_STAMP)
 
 test: lint
 	test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+	test -x /usr/sbin/nginx || (apt-get update -q && apt-get install -y -q nginx)
 	$(PY) -m pytest
 
 lint: $(TEST_STAMP)

@@ -1,5 +1,5 @@
-"""The ``chinwag`` command: ``serve``, ``apps``, ``worker``, ``migrate``, ``admin``, and the data
-commands of :mod:`chinwag.cli_data` (``export``, ``import``, ``import-talkjs``)."""
+"""The ``chinwag`` command: ``serve``, ``apps``, ``worker``, ``migrate``, ``admin``, ``doctor``,
+and the data commands of :mod:`chinwag.cli_data` (``export``, ``import``, ``import-talkjs``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from chinwag import __version__, cli_data
+from chinwag import __version__, cli_data, logs, proxies
 from chinwag import admin_file as admin_credential
 from chinwag.config import OPTIONS, Config, ConfigError, load
 from chinwag.notifications import install as install_outbox
@@ -101,6 +101,7 @@ def cmd_serve(config: Config) -> int:
         config.broker_url,
         admin=admin_credential.FollowedAdmin.follow(admin, admin_path),
         metrics_token=config.metrics_token,
+        trusted_proxies=proxies.TrustedProxies(proxies.parse(config.trusted_proxies)),
     )
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
     try:
@@ -185,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reset-password", help="make a new admin password, print it once, sign everyone out"
     )
     cli_data.add_parsers(sub, _add_options)
+    doctor_p = sub.add_parser(
+        "doctor", help="check the configuration before going live (database, Redis, SMTP, ...)"
+    )
+    _add_options(doctor_p, list(OPTIONS))
     args = parser.parse_args(argv)
 
     overrides = {k: v for k, v in vars(args).items() if k in OPTIONS}
@@ -193,9 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"chinwag: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(config.log_level, config.log_format)
     try:
         if args.command == "serve":
             return cmd_serve(config)
@@ -207,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_admin(config, args.admin_command)
         if args.command in cli_data.COMMANDS:
             return cli_data.run(config, args)
+        if args.command == "doctor":
+            from chinwag.doctor import cmd_doctor
+
+            return cmd_doctor(config)
         return cmd_migrate(config)
     except KeyboardInterrupt:  # Ctrl+C before the server took over the signals (at start)
         print("chinwag: interrupted", file=sys.stderr)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from chinwag import proxies
+
 #: name -> (environment variable, default, help). The CLI flag is ``--name-with-dashes``.
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "host": ("CHINWAG_HOST", "127.0.0.1", "Address to listen on."),
@@ -34,6 +36,17 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "The URL clients reach this server at (for printed links); default http://HOST:PORT.",
     ),
     "log_level": ("CHINWAG_LOG_LEVEL", "info", "debug, info, warning or error."),
+    "log_format": (
+        "CHINWAG_LOG_FORMAT",
+        "text",
+        "text (for a terminal) or json (one JSON object a line, for a log pipeline).",
+    ),
+    "trusted_proxies": (
+        "CHINWAG_TRUSTED_PROXIES",
+        None,
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (e.g. 127.0.0.1,10.0.0.0/8); unset: none.",
+    ),
     "admin_password": (
         "CHINWAG_ADMIN_PASSWORD",
         None,
@@ -112,6 +125,8 @@ class Config:
     secret_key: str | None = None
     public_url: str = ""
     log_level: str = "info"
+    log_format: str = "text"
+    trusted_proxies: str | None = None
     admin_password: str | None = None
     metrics_token: str | None = None
     smtp_url: str | None = None
@@ -161,6 +176,13 @@ def load(
     level = (raw["log_level"] or "info").lower()
     if level not in ("debug", "info", "warning", "error"):
         reasons.append(f"log level must be debug, info, warning or error, not {level!r}")
+    log_format = (raw["log_format"] or "text").lower()
+    if log_format not in ("text", "json"):
+        reasons.append(f"log format must be text or json, not {log_format!r}")
+    try:
+        proxies.parse(raw["trusted_proxies"])
+    except ValueError as exc:
+        reasons.append(f"trusted proxies must be addresses or networks: {exc}")
     reasons += _notification_reasons(raw)
     if reasons:
         raise ConfigError("; ".join(reasons))
@@ -174,6 +196,8 @@ def load(
         secret_key=raw["secret_key"],
         public_url=(raw["public_url"] or "").rstrip("/"),
         log_level=level,
+        log_format=log_format,
+        trusted_proxies=raw["trusted_proxies"] or None,
         admin_password=raw["admin_password"] or None,
         metrics_token=raw["metrics_token"] or None,
         smtp_url=raw["smtp_url"] or None,

@@ -20,11 +20,13 @@ from chinwag.domain.access import View
 from chinwag.domain.ratelimit import TokenBucket
 from chinwag.domain.settings import AppSettings
 from chinwag.errors import ChinwagError, InvalidRequest, RateLimited
+from chinwag.proxies import TrustedProxies
 from chinwag.realtime import offload, protocol, routes
 from chinwag.realtime.bus import Bus, RedisBus
 from chinwag.realtime.connection import AsgiWriter, Connection, Writer
 from chinwag.realtime.hub import Hub
 from chinwag.realtime.roster import LocalRosterStore, RedisRosterStore, Roster, RosterStore
+from chinwag.realtime.session_log import SessionLog
 from chinwag.realtime.sink import BusSink
 from chinwag.services import sessions
 from chinwag.services.context import Context
@@ -108,6 +110,8 @@ class RealtimeNode:
         self.loop: asyncio.AbstractEventLoop | None = None
         #: Requests refused by a connection's rate limit since start (``/metrics`` reads it).
         self.refused_requests = 0
+        #: Whose X-Forwarded-For a socket's client address is taken from (CHINWAG_TRUSTED_PROXIES).
+        self.proxies = TrustedProxies()
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -248,28 +252,37 @@ class RealtimeNode:
     ) -> None:
         """Serve one ASGI WebSocket (the route in web/realtime.py; ``chinwag serve`` uses the
         native transport in realtime/transport.py instead)."""
+        client = getattr(getattr(ws, "client", None), "host", None)
+        record = SessionLog(app_id, user_id, client, "asgi")
         await ws.accept()
         try:
             session = await self.admit(app_id, user_id, signature, token)
         except ChinwagError as exc:
-            await ws.close(*protocol.close_reason(exc))
+            code, reason = protocol.close_reason(exc)
+            record.refused(code, exc.code, exc.reasons)
+            await ws.close(code, reason)
+            record.closed()
             return
+        record.authenticated(session, signature, token)
         writer = AsgiWriter(ws.send_text)
         conn = writer.conn = await self.connect(session, writer)
         try:
             while not conn.closed:
                 message = await ws.receive()
                 if message["type"] == "websocket.disconnect":
+                    record.closing(message.get("code", 1000), message.get("reason") or "", "client")
                     return
                 text = message.get("text")
                 if text is None:
                     text = message.get("bytes") or b""
                 close = self.on_text(conn, text)
                 if close is not None:
+                    record.closing(*close, "server")
                     await ws.close(*close)
                     return
         finally:
             self.disconnect(conn)
+            record.closed()
 
     async def _handle(self, conn: Connection, req: protocol.Request) -> None:
         try:

@@ -23,6 +23,7 @@ from chinwag.errors import ChinwagError
 from chinwag.realtime import frames, protocol
 from chinwag.realtime.connection import Connection
 from chinwag.realtime.node import RealtimeNode
+from chinwag.realtime.session_log import SessionLog
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class RealtimeProtocol(asyncio.Protocol):
         "_early",
         "_timer",
         "_other",
+        "_log",
         "__weakref__",
     )
 
@@ -91,6 +93,7 @@ class RealtimeProtocol(asyncio.Protocol):
         self._early: list[str | bytes] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._other: asyncio.Protocol | None = None  # uvicorn's, for other URLs
+        self._log: SessionLog | None = None  # from the accepted upgrade on
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -129,6 +132,8 @@ class RealtimeProtocol(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
         self._detach()
+        if self._log is not None:
+            self._log.closed()
 
     def pause_writing(self) -> None:
         self.paused = True
@@ -172,6 +177,9 @@ class RealtimeProtocol(asyncio.Protocol):
         self._head = b""
         _, app_id, _, user_id = upgrade.segments
         self.node = node
+        peer = self.transport.get_extra_info("peername")
+        client = node.proxies.client(peer[0] if peer else None, headers.get("x-forwarded-for"))
+        self._log = SessionLog(app_id, user_id, client, "native")
         self.transport.write(frames.switching_protocols(upgrade.key))
         self.state = OPEN
         self._reader = frames.FrameReader(node.limits.max_frame_bytes)
@@ -204,10 +212,13 @@ class RealtimeProtocol(asyncio.Protocol):
     ) -> None:
         node = self.node
         assert node is not None
+        assert self._log is not None
         try:
             session = await node.admit(app_id, user_id, signature, token)
         except ChinwagError as exc:
-            self.close(*protocol.close_reason(exc))
+            code, reason = protocol.close_reason(exc)
+            self._log.refused(code, exc.code, exc.reasons)
+            self.close(code, reason)
             return
         except Exception:
             log.exception("realtime: authenticating %s/%s failed", app_id, user_id[:100])
@@ -215,6 +226,7 @@ class RealtimeProtocol(asyncio.Protocol):
             return
         if self.state != OPEN:
             return
+        self._log.authenticated(session, signature, token)
         conn = await node.connect(session, self)
         if self.state != OPEN:
             node.disconnect(conn)
@@ -248,6 +260,8 @@ class RealtimeProtocol(asyncio.Protocol):
                 return
             self._detach()
             self.state = CLOSING
+            if self._log is not None:
+                self._log.closing(code, "", "client")
             self.transport.write(frames.close(1000 if code == frames.CLOSE_NO_STATUS else code))
             self.transport.close()
 
@@ -301,6 +315,8 @@ class RealtimeProtocol(asyncio.Protocol):
         """Start the closing handshake: our close frame, then the client's, or a timeout."""
         if self.state != OPEN:
             return
+        if self._log is not None:
+            self._log.closing(code, reason, "server")
         self._detach()
         self.transport.write(frames.close(code, reason))
         self.state = CLOSING
@@ -313,6 +329,8 @@ class RealtimeProtocol(asyncio.Protocol):
             return
         if not self.alive:
             log.info("realtime: dropping a socket that did not answer a ping")
+            if self._log is not None:
+                self._log.closing(1006, "no answer to a ping", "server")
             self.transport.abort()
             return
         self.alive = False

@@ -1,4 +1,5 @@
-"""The ASGI application: routes, error mapping, body limit, health, API docs, metrics."""
+"""The ASGI application: routes, error mapping, body limit, health, API docs, metrics, the
+request log."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from chinwag import __version__
 from chinwag.domain import limits as L
 from chinwag.notifications import install as install_outbox
+from chinwag.proxies import TrustedProxies
 from chinwag.realtime.sink import TeeSink
 from chinwag.services.admin import Admin
 from chinwag.services.audit import install as install_audit
@@ -22,6 +24,7 @@ from chinwag.web import (
     dashboard_people,
     errors,
     metrics,
+    openapi,
     realtime,
     rest_app,
     rest_conversations,
@@ -32,6 +35,7 @@ from chinwag.web import (
     rest_webhooks,
     sdk,
 )
+from chinwag.web.access_log import AccessLog
 from chinwag.web.limits import BodyLimit
 
 
@@ -40,6 +44,7 @@ def create_app(
     broker_url: str = "memory://",
     admin: Admin | None = None,
     metrics_token: str | None = None,
+    trusted_proxies: TrustedProxies | None = None,
 ) -> Any:
     api = FastAPI(
         title="Chinwag",
@@ -55,6 +60,7 @@ def create_app(
     api.state.rest_limiter = metrics.CountingRateLimiter(L.REST_RATE_PER_SECOND, L.REST_BURST)
     errors.install(api)
     api_docs.install(api)
+    openapi.install(api)  # the document declares real statuses, security, limits, examples
     api.state.admin = admin  # the dashboard's login; None: the dashboard refuses every sign-in
 
     @api.get("/healthz", tags=["server"], summary="Liveness and database check")
@@ -84,8 +90,11 @@ def create_app(
         max_age=600,
     )
     node = realtime.install(api, ctx, broker_url)
+    proxies = trusted_proxies or TrustedProxies()
+    node.proxies = proxies  # realtime sockets take their client address by the same rule
     if metrics_token:  # /metrics is off without a token
         counters = metrics.Metrics(node, api.state.rest_limiter)
         ctx.sink = TeeSink(ctx.sink, counters)
         metrics.install(api, metrics_token, counters)
-    return BodyLimit(api)
+    # Outermost: each request's id and log record, and its client address behind proxies.
+    return AccessLog(BodyLimit(api), api, proxies)

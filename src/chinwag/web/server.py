@@ -40,8 +40,11 @@ class CannotListen(Exception):
 def uvicorn_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
     """A uvicorn configuration for an app made by ``create_app``: WebSocket upgrades go to
     :class:`RealtimeProtocol` (the realtime URL natively, any other URL to the ASGI app)."""
-    options.setdefault("proxy_headers", False)
+    options.setdefault("proxy_headers", False)  # chinwag.proxies does it, for sockets too
     options.setdefault("http", GuardedHttpProtocol)  # deadlines for slow clients (http_guard.py)
+    # The process's logging (chinwag.logs) stays as it is; the app logs each request itself.
+    options.setdefault("log_config", None)
+    options.setdefault("access_log", False)
     return uvicorn.Config(app, host=host, port=port, ws=RealtimeProtocol, **options)
 
 
