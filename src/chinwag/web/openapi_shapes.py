@@ -303,6 +303,20 @@ SHAPES: dict[tuple[str, str], Shape] = {
     ("DELETE", _C + "/messages/{messageId}/reactions/{emoji}/{userId}"): Shape(
         EMPTY, {}, errors=(403,)
     ),
+    ("POST", "/v1/{appId}/import/conversations/{conversationId}/messages"): Shape(
+        {"type": "array", "items": _obj({"id": _STR})},
+        [{"id": "msg_JQmml6rh2U3GQvIT2ZtjGi"}],
+        errors=(409,),
+        request=[
+            {
+                "type": "UserMessage",
+                "sender": "alice",
+                "text": "Imported hello",
+                "timestamp": 1700000000000,
+                "readBy": ["bob"],
+            }
+        ],
+    ),
     ("POST", _C + "/readBy/{userId}"): Shape(
         _obj({"readUntil": _INT}), {"readUntil": 9}, errors=(403,)
     ),
