@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import make_pg_database
+from tests.metrics_support import TOKEN, Samples, scrape
 from tests.realtime_support import Client, free_port
 
 
@@ -36,6 +37,10 @@ class Cluster:
 
     def client(self, node: int, user_id: str) -> Client:
         return Client.open(f"ws://127.0.0.1:{self.ports[node]}", self.app_id, user_id)
+
+    def metrics(self, node: int) -> Samples:
+        """What the node's ``/metrics`` says now (each node counts its own)."""
+        return scrape(f"http://127.0.0.1:{self.ports[node]}")
 
 
 def _start(port: int, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
@@ -72,6 +77,7 @@ def running_cluster(tmp_path: Path, redis_url: str, nodes: int = 2) -> Iterator[
         "CHINWAG_DATA_DIR": str(tmp_path),
         "CHINWAG_LOG_LEVEL": "warning",
         "CHINWAG_WORKER": "off",
+        "CHINWAG_METRICS_TOKEN": TOKEN,
     }
     procs: list[subprocess.Popen[bytes]] = []
     ports = [free_port() for _ in range(nodes)]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.cluster_support import Cluster, running_cluster
+from tests.metrics_support import value
 from tests.realtime_support import Client, free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -164,3 +165,7 @@ def test_changes_during_a_bus_outage_hold_once_it_is_back(
         )
         carol.wait_event(said("town after"))
         assert "town after" not in texts(gwen)
+    # Each node tells the operator its bus came back, and node 1 timed what it fanned out.
+    for node in (0, 1):
+        assert value(cluster.metrics(node), "chinwag_bus_reconnects_total") >= 1
+    assert value(cluster.metrics(1), "chinwag_publish_to_socket_seconds_count") >= 3

@@ -153,6 +153,12 @@ def test_offline_participant_gets_one_email_and_one_sms_for_a_burst(
     assert statuses(nctx, "notification") == [("alice", "sent"), ("erin", "sent")]
     assert statuses(nctx, "email") == [("alice@example.com", "sent"), ("erin@example.com", "sent")]
     assert statuses(nctx, "sms") == [("+15550001111", "sent")]
+    # What /metrics reports, as the worker counted it.
+    assert worker.outcomes.items() == [
+        (("email", "sent"), 2),
+        (("notification", "sent"), 2),
+        (("sms", "sent"), 1),
+    ]
 
 
 def test_read_messages_and_mentions_only(
@@ -202,6 +208,8 @@ def test_nothing_configured_records_instead_of_sending(
         worker.close()
     assert statuses(nctx, "email") == [("alice@example.com", "recorded")]
     assert statuses(nctx, "sms") == [("+15550001111", "recorded")]
+    assert worker.outcomes.get("email", "recorded") == 1
+    assert worker.outcomes.get("sms", "recorded") == 1
 
 
 def test_access_withdrawn_or_conversation_deleted_before_due_sends_nothing(
@@ -273,6 +281,8 @@ def test_smtp_refusals_retry_with_backoff_then_succeed(
         (row,) = tx.all("SELECT * FROM outbox WHERE kind = 'email'")
     item = outbox.OutboxItem.from_row(row)
     assert (item.status, item.attempts) == ("sent", 3)
+    assert worker.outcomes.get("email", "retried") == 2
+    assert worker.outcomes.get("email", "sent") == 1
 
 
 def test_permanent_refusal_fails_without_retry(
@@ -298,6 +308,8 @@ def test_permanent_refusal_fails_without_retry(
     assert statuses(nctx, "email") == [("alice@example.com", "failed")]
     assert statuses(nctx, "sms") == [("+15550001111", "failed")]
     assert len(sms_server.received()) == 1
+    assert worker.outcomes.get("email", "failed") == worker.outcomes.get("sms", "failed") == 1
+    assert worker.outcomes.get("email", "retried") == 0
 
 
 def test_channel_switches_per_app_and_role(

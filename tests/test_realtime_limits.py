@@ -18,6 +18,7 @@ from chinwag.realtime.node import Limits, RealtimeNode
 from chinwag.services import apps, sessions
 from chinwag.services.context import Context
 from chinwag.web.app import create_app
+from tests.metrics_support import TOKEN, scrape, value
 from tests.realtime_support import TRANSPORTS, Client, live_server, stalled_session
 
 
@@ -33,7 +34,7 @@ class Server:
 def server(
     ctx: Context, app_keys: apps.AppWithKeys, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
-    app = create_app(ctx)
+    app = create_app(ctx, metrics_token=TOKEN)
     node: RealtimeNode = app.app.state.realtime
     with live_server(app, request.param) as base:
         yield Server(base, node, app_keys.app.id, app_keys.secret_keys[0])
@@ -227,6 +228,10 @@ def test_slow_consumer_is_told_to_resync_and_others_are_not_stalled(
         overflows = asyncio.run_coroutine_threadsafe(fill(), server.node.loop).result(timeout=30)
         assert overflows == 1
         assert not conn.watches  # it watches nothing until it resubscribes
+        # The operator sees it: one send queue overflowed, so one resync.
+        samples = scrape(server.base.replace("ws://", "http://"))
+        assert value(samples, "chinwag_resyncs_total", reason="SLOW_CONSUMER") == 1
+        assert value(samples, "chinwag_resyncs_total", reason="CATCH_UP_TOO_LARGE") == 0
         assert fast.ok("GET", "ping") == {}  # everyone else is served meanwhile
         fast.ok("POST", "me/conversations/busy/messages", {"text": "go on"})
         fast.wait_event("message.created")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from chinwag.notifications.presence import Presence
     from chinwag.notifications.worker import Worker
     from chinwag.services.context import Context
+    from chinwag.stats import Tally
     from chinwag.storage.db import Database
 
 
@@ -32,6 +33,7 @@ def worker_from_config(
     config: Config,
     clock: Clock | None = None,
     presence: Presence | None = None,
+    outcomes: Tally | None = None,
 ) -> Worker:
     from chinwag.notifications.sms import TwilioSender
     from chinwag.notifications.smtp import SmtpSender, SmtpSettings
@@ -52,4 +54,12 @@ def worker_from_config(
         link_template=link,
         allow_private_webhooks=config.webhook_allow_private,
     )
-    return Worker(db, clock=clock, email=email, sms=sms, presence=presence, settings=settings)
+    return Worker(
+        db,
+        clock=clock,
+        email=email,
+        sms=sms,
+        presence=presence,
+        settings=settings,
+        outcomes=outcomes,
+    )

@@ -63,7 +63,7 @@ def start_in_server(
     if config.worker != "on":
         log.info("outbox worker off in this process (CHINWAG_WORKER=off)")
         return None
-    worker = worker_from_config(ctx.db, config, ctx.clock, presence)
+    worker = worker_from_config(ctx.db, config, ctx.clock, presence, ctx.outcomes)
     print(describe(config, worker), flush=True)
     thread, stop_event = start_in_thread(worker)
     return Running(worker, thread, stop_event)

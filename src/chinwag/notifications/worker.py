@@ -38,6 +38,7 @@ from chinwag.notifications.delivery import (
 )
 from chinwag.notifications.presence import NobodyViewing, Presence
 from chinwag.notifications.slots import Slots
+from chinwag.stats import Tally
 from chinwag.storage import apps as app_store
 from chinwag.storage import outbox
 from chinwag.storage import webhooks as hook_store
@@ -81,8 +82,13 @@ class Worker:
         poster: WebhookPoster | None = None,
         settings: WorkerSettings | None = None,
         owner: str | None = None,
+        outcomes: Tally | None = None,
     ) -> None:
         self.db = db
+        #: Rows handled by this worker, by kind and outcome (``sent``, ``recorded``,
+        #: ``cancelled``, ``failed``, ``unknown``, or ``retried`` for an attempt that failed and
+        #: will be tried again). The server's /metrics reads the context's tally.
+        self.outcomes = outcomes if outcomes is not None else Tally()
         self.clock = clock or SystemClock()
         self.email = email
         self.sms = sms
@@ -190,6 +196,8 @@ class Worker:
                         tx, held, self.clock.now_ms(), self.presence, self.settings.link_template
                     )
                     log.debug("batch %s: %s", item.id, status)
+            if held is not None:
+                self.outcomes.add(item.kind, status)
         elif item.kind in ("email", "sms"):
             self._deliver(item)
         elif item.kind == "webhook":
@@ -202,7 +210,8 @@ class Worker:
         assert item.target is not None
         if sender is None:
             with self.db.transaction() as tx:
-                if outbox.hold(tx, item.id, self.owner):
+                held = outbox.hold(tx, item.id, self.owner)
+                if held is not None:
                     outbox.finish(
                         tx,
                         item.id,
@@ -210,6 +219,8 @@ class Worker:
                         self.clock.now_ms(),
                         error=f"no {item.kind} provider configured",
                     )
+            if held is not None:
+                self.outcomes.add(item.kind, "recorded")
             return
         handed = False
 
@@ -244,6 +255,7 @@ class Worker:
         with self.db.transaction() as tx:
             outbox.finish(tx, item.id, "sent", now)
             batches.sent_webhook(tx, item, now)
+        self.outcomes.add(item.kind, "sent")
 
     def _post(self, item: OutboxItem) -> None:
         assert item.target is not None
@@ -280,6 +292,7 @@ class Worker:
     def _finish(self, item: OutboxItem, status: str, code: int | None, error: str | None) -> None:
         with self.db.transaction() as tx:
             outbox.finish(tx, item.id, status, self.clock.now_ms(), code, error)
+        self.outcomes.add(item.kind, status)
 
     def _failed(self, item: OutboxItem, code: int | None, error: str, permanent: bool) -> None:
         now = self.clock.now_ms()
@@ -289,6 +302,7 @@ class Worker:
                 return
             if permanent or not attempts_left:
                 outbox.finish(tx, item.id, "failed", now, code, error)
+                outcome = "failed"
                 log.warning("%s %s failed for good: %s", item.kind, item.id, error)
             else:
                 outbox.retry(
@@ -300,6 +314,7 @@ class Worker:
                     error,
                     keep_claimed=item.kind == "notification",
                 )
+                outcome = "retried"
                 log.info(
                     "%s %s: attempt %d failed (%s), will retry",
                     item.kind,
@@ -307,6 +322,7 @@ class Worker:
                     item.attempts,
                     error,
                 )
+        self.outcomes.add(item.kind, outcome)
 
 
 def start_in_thread(

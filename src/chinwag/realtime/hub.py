@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
@@ -34,6 +35,7 @@ from chinwag.realtime.roster import Roster
 from chinwag.realtime.wire import Header
 from chinwag.services.events import Event
 from chinwag.services.sessions import GuestPass
+from chinwag.stats import LATENCY_BUCKETS, Histogram, Tally
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,16 @@ class Hub:
         self._tasks: set[asyncio.Task[None]] = set()
         #: The live guest roster (realtime/roster.py), told when guest watches start and end.
         self.roster: Roster | None = None
+        # What /metrics reads (web/metrics.py); counted on the loop, as the work happens.
+        #: Events written (or queued) to a socket.
+        self.deliveries = 0
+        #: Seconds from an event's publish (after its commit, on whichever node) to the end of
+        #: this node's fan-out pass that sent it.
+        self.publish_latency = Histogram(LATENCY_BUCKETS)
+        #: Resync events sent, by reason (``SLOW_CONSUMER``: a send queue overflowed).
+        self.resyncs = Tally()
+        #: Times the bus came back after losing messages (every room then catches up).
+        self.bus_reconnects = 0
 
     # -- connections -----------------------------------------------------------------------
 
@@ -236,10 +248,14 @@ class Hub:
         incoming, room.incoming = room.incoming or [], None
         if len(incoming) == 1:
             self._to_room(room, *incoming[0])
-            return
-        with Connection.corked():
-            for header, text in incoming:
-                self._to_room(room, header, text)
+        else:
+            with Connection.corked():
+                for header, text in incoming:
+                    self._to_room(room, header, text)
+        now = time.time()  # wall time: the publish may have been another node's
+        for header, _ in incoming:
+            if header.sent_at is not None:
+                self.publish_latency.observe(max(0.0, now - header.sent_at))
 
     def _to_room(self, room: Room, header: Header, text: str) -> None:
         if header.type in wire.FOR_HUBS_ONLY:
@@ -279,6 +295,7 @@ class Hub:
             if mine and header.membership is not None:
                 view = rules.participant_view(header.membership)
                 w.conn.push(text)
+                self.deliveries += 1
                 if view.live:
                     w.kind, w.live = view.kind, True
                     w.position = max(w.position, p or 0)
@@ -291,6 +308,7 @@ class Hub:
                 return
             w.position = p
         w.conn.push(text)
+        self.deliveries += 1
         self._react(w, header)
 
     def _react(self, w: Watch, header: Header) -> None:
@@ -405,6 +423,7 @@ class Hub:
                 if w.pending is None and w.live and (header.position or 0) > w.position:
                     w.position = header.position or w.position
                     w.conn.push(text)
+                    self.deliveries += 1
                     self._react(w, header)
         for w in list(room.watches.values()):
             if w.pending is None and w.live:
@@ -446,6 +465,7 @@ class Hub:
     def on_lost(self) -> None:
         """The bus lost messages (it reconnected after an outage): every room re-checks its
         watchers against the database and catches up from it before delivering more."""
+        self.bus_reconnects += 1
         for room in list(self.rooms.values()):
             if room.held is None:
                 room.held = []
@@ -453,6 +473,7 @@ class Hub:
 
     def resync(self, conn: Connection, reason: str = "SLOW_CONSUMER") -> None:
         """The overflow policy: drop the connection's watches and tell it where it stood."""
+        self.resyncs.add(reason)
         positions = {cid: w.position for cid, w in conn.watches.items() if w.pending is None}
         for cid in list(conn.watches):
             self.unwatch(conn, cid)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 
 from chinwag.realtime import wire
@@ -34,7 +35,8 @@ class BusSink:
         loop, queue = self._loop, self._queue
         if loop is None or queue is None:
             return
-        items = [pair for event in events for pair in wire.envelopes(event)]
+        now = time.time()
+        items = [pair for event in events for pair in wire.envelopes(event, now)]
         if not items:
             return
         try:

@@ -4,7 +4,8 @@ A client event is ``{"type", "conversationId", "position", ...data}``. On the bu
 as one line of routing header and the client event's JSON, serialized once by the node that
 committed it; receiving nodes read the small header and forward the event text untouched:
 
-    {"t": type, "p": position, "u": [affected user ids], "m": [access, member, horizon], ...}\n
+    {"t": type, "p": position, "u": [affected user ids], "m": [access, member, horizon],
+     "at": Unix seconds of the publish, ...}\n
     {"type": "message.created", "conversationId": "c1", "position": 7, "message": {...}}
 """
 
@@ -71,6 +72,7 @@ class Header:
     membership: Membership | None  # for participant events: the affected user's new membership
     guest_access: GuestAccess | None  # for conversation.updated: the new guest policy
     invite: str | None = None  # for invite.revoked: the invite's id
+    sent_at: float | None = None  # Unix seconds of the publish (None: replayed from storage)
 
 
 def _header(event: Event) -> dict[str, Any]:
@@ -88,14 +90,18 @@ def _header(event: Event) -> dict[str, Any]:
     return head
 
 
-def envelopes(event: Event) -> list[tuple[str, str]]:
-    """The (channel, payload) pairs an event is published as; empty if no session cares."""
+def envelopes(event: Event, sent_at: float | None = None) -> list[tuple[str, str]]:
+    """The (channel, payload) pairs an event is published as; empty if no session cares.
+    ``sent_at`` (Unix seconds) lets receiving nodes measure the publish-to-socket latency."""
     if event.type in NOT_FOR_SESSIONS:
         return []
     if event.conversation_id is None and event.type != "settings.updated":
         return []
     text = "{}" if event.type in FOR_HUBS_ONLY else _dumps(client_event(event))
-    payload = _dumps(_header(event)) + "\n" + text
+    head = _header(event)
+    if sent_at is not None:
+        head["at"] = round(sent_at, 4)
+    payload = _dumps(head) + "\n" + text
     if event.conversation_id is None:
         return [(app_channel(event.app_id), payload)]
     out = [(conversation_channel(event.app_id, event.conversation_id), payload)]
@@ -124,6 +130,7 @@ def read_header(line: str) -> Header:
         membership=membership,
         guest_access=GuestAccess(g) if g else None,
         invite=head.get("i"),
+        sent_at=head.get("at"),
     )
 
 

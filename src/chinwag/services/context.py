@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from chinwag.clock import Clock, SystemClock
 from chinwag.services.events import Event, EventSink, NullSink
 from chinwag.services.group_commit import GroupCommit
+from chinwag.stats import Tally
 from chinwag.storage.db import Database, Tx
 
 T = TypeVar("T")
@@ -57,6 +58,8 @@ class Context:
     actor: str = "backend"
     #: The queue of grouped writes (:meth:`write_grouped`); copies made by :meth:`acting` share it.
     commits: GroupCommit = field(default_factory=GroupCommit)
+    #: What this process's outbox worker finished, by kind and outcome (for /metrics).
+    outcomes: Tally = field(default_factory=Tally)
 
     def acting(self, actor: str) -> Context:
         """The same context (database, clock, sink, hooks) acting as someone else."""

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from chinwag.errors import ChinwagError
 from chinwag.services.events import Event, EventSink
+from chinwag.stats import BATCH_BUCKETS, LATENCY_BUCKETS, Histogram
 
 if TYPE_CHECKING:
     from chinwag.services.context import Context, Unit
@@ -118,6 +120,9 @@ class GroupCommit:
         #: Batches and writes committed so far (writes / batches: the mean batch size).
         self.batches = 0
         self.writes = 0
+        #: Writes per batch, and seconds from a batch's start to its commit (for /metrics).
+        self.batch_sizes = Histogram(BATCH_BUCKETS)
+        self.commit_seconds = Histogram(LATENCY_BUCKETS)
         self._lock = threading.Lock()
         self._queue: deque[_Job[Any]] = deque()
         self._leaders = 0
@@ -179,8 +184,11 @@ class GroupCommit:
             if not batch:  # another lane took them all
                 self._leaders -= 1
                 return
+        started = time.perf_counter()
         try:
             self._commit(sorted(batch, key=lambda j: j.key))
+            self.commit_seconds.observe(time.perf_counter() - started)
+            self.batch_sizes.observe(len(batch))
         except BaseException as exc:  # nobody may hang, whatever happened
             for job in batch:
                 if not job.done:

@@ -254,6 +254,18 @@ def claim(
     return claimed
 
 
+def backlog(tx: Tx, now: int) -> dict[str, tuple[int, int]]:
+    """Rows waiting for a worker, by kind: ``(count, oldest due time)``. A row waits once it
+    is due (a notification batch is not before its quiet delay ends) until it is finished;
+    ``sending`` rows count too, since a worker that died leaves them so."""
+    rows = tx.all(
+        "SELECT kind, COUNT(*) AS n, MIN(due_at) AS oldest FROM outbox "
+        "WHERE (status = 'pending' AND due_at <= ?) OR status = 'sending' GROUP BY kind",
+        (now,),
+    )
+    return {str(r["kind"]): (int(r["n"]), int(r["oldest"])) for r in rows}
+
+
 def hold(tx: Tx, item_id: str, owner: str) -> OutboxItem | None:
     """The row if ``owner`` still holds its lease (locked for this transaction), else None."""
     row = tx.one(

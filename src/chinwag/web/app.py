@@ -93,7 +93,7 @@ def create_app(
     proxies = trusted_proxies or TrustedProxies()
     node.proxies = proxies  # realtime sockets take their client address by the same rule
     if metrics_token:  # /metrics is off without a token
-        counters = metrics.Metrics(node, api.state.rest_limiter)
+        counters = metrics.Metrics(node, api.state.rest_limiter, api.state.ctx)
         ctx.sink = TeeSink(ctx.sink, counters)
         metrics.install(api, metrics_token, counters)
     # Outermost: each request's id and log record, and its client address behind proxies.
