@@ -43,12 +43,15 @@ class Cluster:
         return scrape(f"http://127.0.0.1:{self.ports[node]}")
 
 
-def _start(port: int, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
+def start_node(port: int, env: dict[str, str], log: Any, **popen: Any) -> subprocess.Popen[bytes]:
+    """``chinwag serve`` on ``port`` with ``env``, its output to ``log``; returns once its
+    ``/healthz`` answers (``popen``: more arguments for :class:`subprocess.Popen`)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chinwag", "serve", "--port", str(port)],
+        [sys.executable, "-m", "chinwag", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env={**env, "CHINWAG_PORT": str(port)},
         stdout=log,
         stderr=subprocess.STDOUT,
+        **popen,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -61,6 +64,18 @@ def _start(port: int, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
             proc.kill()
             raise RuntimeError(f"node on port {port} did not start")
         time.sleep(0.1)
+
+
+def stop_nodes(procs: list[subprocess.Popen[bytes]], timeout: float = 10) -> None:
+    """SIGTERM to each, then SIGKILL to any still running after ``timeout``."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @contextmanager
@@ -84,15 +99,8 @@ def running_cluster(tmp_path: Path, redis_url: str, nodes: int = 2) -> Iterator[
     with open(tmp_path / "nodes.log", "wb") as log:
         try:
             for port in ports:  # one after the other: the first creates the schema and app
-                procs.append(_start(port, env, log))
+                procs.append(start_node(port, env, log))
             yield Cluster(ports, app_id, secret)
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_nodes(procs)
             drop()

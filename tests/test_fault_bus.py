@@ -4,9 +4,7 @@ free port and kills it by PID; two `chinwag serve` processes share one PostgreSQ
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,58 +13,9 @@ from typing import Any
 import pytest
 
 from tests.cluster_support import Cluster, running_cluster
+from tests.fault_support import Redis
 from tests.metrics_support import value
 from tests.realtime_support import Client, free_port
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-class Redis:
-    """A throwaway redis-server this test owns: started, killed and restarted on one port."""
-
-    def __init__(self, port: int, log: Path) -> None:
-        self.port, self.log = port, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--logfile",
-                str(self.log),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -169,3 +118,70 @@ def test_changes_during_a_bus_outage_hold_once_it_is_back(
     for node in (0, 1):
         assert value(cluster.metrics(node), "chinwag_bus_reconnects_total") >= 1
     assert value(cluster.metrics(1), "chinwag_publish_to_socket_seconds_count") >= 3
+
+
+FLAPS = 4
+
+
+def test_redis_flapping_under_steady_sends_loses_and_doubles_nothing(
+    outage: tuple[Cluster, Redis],
+) -> None:
+    """Redis killed and restarted four times while node 0 stores messages steadily: node 1's
+    participant and guest hear every stored message once and in order, catching up after each
+    flap, and both nodes count each reconnect."""
+    cluster, redis = outage
+    for uid in ("alice", "bob", "gina"):
+        cluster.rest(0, "PUT", f"/users/{uid}", {"name": uid})
+    flap = {"participants": ["alice", "bob"], "guestAccess": "Read"}
+    cluster.rest(0, "PUT", "/conversations/flap", flap)
+    sent: list[str] = []
+    stop = threading.Event()
+
+    def send() -> None:  # REST on node 0 needs no bus: every send is acknowledged
+        while not stop.is_set():
+            text = f"m{len(sent) + 1}"
+            message = {"type": "UserMessage", "sender": "alice", "text": text}
+            cluster.rest(0, "POST", "/conversations/flap/messages", [message])
+            sent.append(text)
+            time.sleep(0.01)
+
+    with cluster.client(1, "bob") as bob, cluster.client(1, "gina") as gina:
+        bob.ok("SUBSCRIBE", "me/conversations/flap")
+        gina.ok("SUBSCRIBE", "me/conversations/flap", {"asGuest": True})
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        try:
+            for _ in range(FLAPS):
+                time.sleep(0.7)
+                redis.kill()
+                time.sleep(0.7)
+                redis.start()
+            # After the last flap, a message sent once both nodes are back reaches node 1 live.
+            time.sleep(0.7)
+        finally:
+            stop.set()
+            sender.join(timeout=20)
+        assert not sender.is_alive() and len(sent) > 20
+        deadline = time.monotonic() + 30
+        n = 0
+        while True:  # node 0's publisher reconnects on its own schedule: send until it is back
+            n += 1
+            last = f"last {n}"
+            cluster.rest(
+                0, "POST", "/conversations/flap/messages", [{"type": "SystemMessage", "text": last}]
+            )
+            try:
+                bob.wait_event(said(last), timeout=1)
+                break
+            except AssertionError:
+                assert time.monotonic() < deadline, "node 1 never heard node 0 again"
+        gina.wait_event(said(last), timeout=10)
+        expected = [*sent, *(f"last {i}" for i in range(1, n + 1))]
+        for client in (bob, gina):
+            heard = [
+                e["message"]["text"] for e in client.events if e.get("type") == "message.created"
+            ]
+            assert heard == expected, (len(heard), len(expected))
+    for node in (0, 1):
+        assert value(cluster.metrics(node), "chinwag_bus_reconnects_total") >= FLAPS - 1
+    print(f"{FLAPS} flaps; {len(expected)} stored, each heard once in order by 2 watchers")

@@ -41,14 +41,15 @@ def test_no_operation_declares_422_and_every_error_has_the_one_schema(doc):
     for method, path, op in _operations(doc):
         statuses = set(op["responses"])
         assert "422" not in statuses, (method, path)
-        assert {"200", "400", "401", "429"} <= statuses, (method, path)
-        assert statuses <= {"200", "400", "401", "403", "404", "409", "413", "429"}
+        assert {"200", "400", "401", "429", "503"} <= statuses, (method, path)
+        assert statuses <= {"200", "400", "401", "403", "404", "409", "413", "429", "503"}
         for status, answer in op["responses"].items():
             if status != "200":
                 schema = answer["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}, (method, path)
         assert ("413" in statuses) == ("requestBody" in op), (method, path)
         assert "Retry-After" in op["responses"]["429"]["headers"]
+        assert "Retry-After" in op["responses"]["503"]["headers"]
 
 
 def test_the_error_schema_is_errorcode_and_reasons(doc):

@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import resource
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ import httpx
 import pytest
 
 from chinwag.web import http_guard
+from tests.cluster_support import start_node, stop_nodes
 from tests.realtime_support import free_port
 
 SLOW = 300
@@ -36,31 +35,11 @@ def server(tmp_path: Path) -> Iterator[int]:
         "CHINWAG_LOG_LEVEL": "warning",
     }
     with open(tmp_path / "serve.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "chinwag", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=few_files,
-        )
+        proc = start_node(port, env, log, preexec_fn=few_files)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, "no server"
-                time.sleep(0.1)
             yield port
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_nodes([proc])
 
 
 def half_request(port: int) -> socket.socket:

@@ -11,7 +11,9 @@ Every failure a client can cause is a :class:`ChinwagError` with a stable ``code
     ├── NotFound                404 USER_NOT_FOUND, CONVERSATION_NOT_FOUND, ...
     ├── Conflict                409 PARTICIPANT_LIMIT_REACHED, ...
     ├── PayloadTooLarge         413 PAYLOAD_TOO_LARGE
-    └── RateLimited             429 RATE_LIMITED
+    └── RetryLater              (answers with Retry-After)
+        ├── RateLimited         429 RATE_LIMITED, TOO_MANY_CONNECTIONS, ...
+        └── Unavailable         503 DATABASE_UNAVAILABLE
 
 Only these statuses are ever answered; anything else is a bug.
 """
@@ -87,6 +89,12 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After seconds."),
     "TOO_MANY_CONNECTIONS": (429, "This user has too many realtime connections open."),
     "TOO_MANY_SUBSCRIPTIONS": (429, "This realtime connection watches too many conversations."),
+    "DATABASE_UNAVAILABLE": (
+        503,
+        "The database did not answer (it is restarting or unreachable); nothing was changed "
+        "unless the request's outcome says otherwise: retry after the Retry-After seconds (a "
+        "message with the same idempotency key is stored once).",
+    ),
 }
 
 
@@ -136,9 +144,19 @@ class PayloadTooLarge(ChinwagError):
     default_code = "PAYLOAD_TOO_LARGE"
 
 
-class RateLimited(ChinwagError):
+class RetryLater(ChinwagError):
+    """A refusal that passes: the answer says after how many seconds to try again."""
+
+    def __init__(self, retry_after: float, *reasons: str, code: str | None = None) -> None:
+        super().__init__(*reasons, code=code)
+        self.retry_after = retry_after
+
+
+class RateLimited(RetryLater):
     default_code = "RATE_LIMITED"
 
-    def __init__(self, retry_after: float, *reasons: str) -> None:
-        super().__init__(*reasons)
-        self.retry_after = retry_after
+
+class Unavailable(RetryLater):
+    """The database did not answer. Raised by the storage layer, whatever the driver said."""
+
+    default_code = "DATABASE_UNAVAILABLE"

@@ -5,6 +5,14 @@ rewrites placeholders for psycopg. Every write runs in :meth:`Database.transacti
 serialises writers through one connection (WAL lets readers go on meanwhile), PostgreSQL uses a
 pool and row locks. :meth:`Tx.savepoint` nests a part that can fail alone inside a transaction
 (group commit runs each write of a batch in one).
+
+When PostgreSQL does not answer (restarting, unreachable, or the pool has no connection free
+within :data:`POOL_WAIT_SECONDS`), a transaction raises :class:`~chinwag.errors.Unavailable`
+(``503 DATABASE_UNAVAILABLE`` with ``Retry-After``) instead of the driver's error, and nothing of
+it is committed unless its commit itself was cut (then the client's retry with the same
+idempotency key stores a message once). The pool drops dead connections and reconnects by
+itself; the first failure also has every idle connection checked, so that one restart costs one
+refused request per connection at most, not a stream of them.
 """
 
 from __future__ import annotations
@@ -19,9 +27,22 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from chinwag.errors import Unavailable
+
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+
+#: Seconds a transaction waits for a pooled PostgreSQL connection before answering 503.
+POOL_WAIT_SECONDS = 10.0
+#: SQLSTATEs of a lost or refused session: class 08 (connection exception), and the server
+#: shutting down or starting (57P01-57P03). Serialization failures and deadlocks are not.
+_SESSION_LOST = ("08", "57P01", "57P02", "57P03")
+
+
+def _session_lost(exc: Exception) -> bool:
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith(_SESSION_LOST)
 
 
 class Tx(Protocol):
@@ -197,18 +218,52 @@ class PostgresDatabase:
             open=True,
         )
         self._pool.wait(timeout=15)
+        self._checking = threading.Lock()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self._pool.connection() as conn:
-            with conn.transaction():
-                yield _PgTx(conn)
+        with self._session() as tx:
+            yield tx
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Tx]:
-        with self._pool.connection() as conn:
-            with conn.transaction():
-                yield _PgTx(conn)
+        with self._session() as tx:
+            yield tx
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[Tx]:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        try:
+            with self._pool.connection(timeout=POOL_WAIT_SECONDS) as conn:
+                with conn.transaction():
+                    yield _PgTx(conn)
+        except PoolTimeout as exc:
+            waited = f"the database did not answer within {POOL_WAIT_SECONDS:g} s"
+            raise Unavailable(1, waited) from exc
+        except psycopg.OperationalError as exc:
+            if not _session_lost(exc):
+                raise
+            log.warning("database: %s", str(exc).splitlines()[0] if str(exc) else repr(exc))
+            self._check_idle()
+            raise Unavailable(1, "the connection to the database was lost") from exc
+
+    def _check_idle(self) -> None:
+        """Have the pool test its idle connections (in the background, one check at a time):
+        after a server restart they are all dead, and each would fail one request."""
+        if not self._checking.acquire(blocking=False):
+            return
+
+        def check() -> None:
+            try:
+                self._pool.check()
+            except Exception as exc:  # the server is still down: the pool keeps reconnecting
+                log.debug("database: idle connection check failed: %s", exc)
+            finally:
+                self._checking.release()
+
+        threading.Thread(target=check, name="chinwag-db-check", daemon=True).start()
 
     def close(self) -> None:
         self._pool.close()

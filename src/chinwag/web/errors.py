@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from chinwag.errors import ChinwagError, NotFound, RateLimited
+from chinwag.errors import ChinwagError, NotFound, RetryLater
 from chinwag.schemas import reasons_of
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def error_response(exc: ChinwagError) -> JSONResponse:
     headers = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RetryLater):
         headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
     return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
 

@@ -5,10 +5,11 @@ FastAPI derives a document from the routes; this module corrects it in one place
 Rules kept:
 
 - Every operation of ``/v1`` declares exactly the statuses the server answers: 200, and 400,
-  401, 429 always, 413 when it takes a body, 404 when its path names a resource, 403 and 409 where
-  :data:`chinwag.web.openapi_shapes.SHAPES` says so. Never FastAPI's 422: invalid input is 400.
+  401, 429 and 503 always, 413 when it takes a body, 404 when its path names a resource, 403
+  and 409 where :data:`chinwag.web.openapi_shapes.SHAPES` says so. Never FastAPI's 422:
+  invalid input is 400.
 - Every error answer has the one schema, ``Error``: ``{"errorCode": string, "reasons":
-  [string]}``; a 429 also declares its ``Retry-After`` header.
+  [string]}``; a 429 and a 503 also declare their ``Retry-After`` header.
 - Security is declared as schemes, not as an ``Authorization`` parameter: the secret key as a
   bearer token, or an app JWT (HS256, ``tokenType: "app"``, ``iss`` = app id).
 - The limits the server enforces and JSON Schema can say are in the schemas (lengths, counts,
@@ -66,6 +67,11 @@ _SUMMARY = {
         f"Over the rate limit ({L.REST_RATE_PER_SECOND:g} requests/s per app and node, bursts "
         f"of {L.REST_BURST}); retry after the `Retry-After` seconds."
     ),
+    503: (
+        "The database did not answer (restarting or unreachable); retry after the "
+        "`Retry-After` seconds. A message sent again with the same `idempotencyKey` is stored "
+        "once."
+    ),
 }
 _EXAMPLE_CODE = {
     400: "INVALID_REQUEST",
@@ -75,11 +81,12 @@ _EXAMPLE_CODE = {
     409: "PARTICIPANT_LIMIT_REACHED",
     413: "PAYLOAD_TOO_LARGE",
     429: "RATE_LIMITED",
+    503: "DATABASE_UNAVAILABLE",
 }
 DESCRIPTION = f"""The REST API v1 for the integrator's backend (docs/api.md).
 
 Every error answer is `{{"errorCode": "...", "reasons": ["..."]}}` with one of the statuses
-400, 401, 403, 404, 409, 413 or 429. No value is coerced (`"yes"` is not a boolean) and unknown
+400, 401, 403, 404, 409, 413, 429 or 503. No value is coerced (`"yes"` is not a boolean) and unknown
 fields are errors.
 
 Limits: request bodies up to {L.MAX_BODY_BYTES} bytes; ids {ID_RULE}; `custom` maps up to
@@ -109,7 +116,7 @@ def _error_response(status: int) -> dict[str, Any]:
             }
         },
     }
-    if status == 429:
+    if status in (429, 503):
         answer["headers"] = {
             "Retry-After": {
                 "description": "Seconds to wait before trying again.",
@@ -148,7 +155,7 @@ def _fix_operation(method: str, path: str, op: dict[str, Any]) -> None:
         raise RuntimeError(f"add {method.upper()} {path} to chinwag.web.openapi_shapes.SHAPES")
     op["parameters"] = [p for p in op.get("parameters", []) if p["name"] != "authorization"]
     op["security"] = [{"secretKey": []}, {"appToken": []}]
-    statuses = {400, 401, 429, *shape.errors}
+    statuses = {400, 401, 429, 503, *shape.errors}
     body = op.get("requestBody")
     if body is not None:
         statuses.add(413)
