@@ -35,12 +35,13 @@ TRANSPORTS = ("native", "asgi")
 
 
 @contextmanager
-def live_server(app: Any, transport: str = "native") -> Iterator[str]:
+def live_server(app: Any, transport: str = "native", **serve: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 as ``chinwag serve`` does; yield its ws:// base
     URL. ``transport="asgi"`` serves the realtime URL through uvicorn's own WebSocket
-    implementation and the ASGI route instead of the native transport."""
+    implementation and the ASGI route instead of the native transport. ``serve``: more
+    arguments for ``uvicorn_config`` (the native transport's)."""
     port = free_port()
-    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on"}
+    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", **serve}
     if transport == "native":
         config = uvicorn_config(app, "127.0.0.1", port, **options)
     else:

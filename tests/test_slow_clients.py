@@ -10,13 +10,17 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from chinwag.proxies import TrustedProxies, parse
+from chinwag.services.context import Context
 from chinwag.web import http_guard
+from chinwag.web.app import create_app
 from tests.cluster_support import start_node, stop_nodes
-from tests.realtime_support import free_port
+from tests.realtime_support import free_port, live_server
 
 SLOW = 300
 
@@ -94,3 +98,38 @@ def test_a_slow_body_is_cut_off_and_a_slow_upgrade_too(server: int) -> None:
     finally:
         body.close()
         upgrade.close()
+
+
+def _opened(sockets: list[socket.socket]) -> list[bool]:
+    """Which sockets the server still holds half a second after they sent half a head."""
+    for s in sockets:
+        s.settimeout(0.5)
+    return [not closed_by_server(s) for s in sockets]
+
+
+@pytest.mark.parametrize(
+    ("serve", "held"),
+    [
+        ({"pending_per_address": 2}, [True, True, False]),  # the third is closed at once
+        ({"pending_per_address": 0}, [True, True, True]),  # no cap
+        # A trusted proxy carries everyone's requests: never capped.
+        (
+            {"pending_per_address": 2, "trusted": TrustedProxies(parse("127.0.0.2"))},
+            [True, True, True],
+        ),
+    ],
+)
+def test_the_per_address_cap_is_set_by_the_operator_and_spares_trusted_proxies(
+    ctx: Context, serve: dict[str, Any], held: list[bool]
+) -> None:
+    with live_server(create_app(ctx), **serve) as base:
+        port = int(base.rsplit(":", 1)[1])
+        slow = []
+        try:
+            for _ in held:
+                slow.append(half_request(port))
+                time.sleep(0.05)  # in order: the cap closes the newest
+            assert _opened(slow) == held
+        finally:
+            for s in slow:
+                s.close()

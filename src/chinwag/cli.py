@@ -96,18 +96,25 @@ def cmd_serve(config: Config) -> int:
             flush=True,
         )
     # The server follows the file: `chinwag admin reset-password` takes effect without a restart.
+    trusted = proxies.TrustedProxies(proxies.parse(config.trusted_proxies))
     app = create_app(
         ctx,
         config.broker_url,
         admin=admin_credential.FollowedAdmin.follow(admin, admin_path),
         metrics_token=config.metrics_token,
-        trusted_proxies=proxies.TrustedProxies(proxies.parse(config.trusted_proxies)),
+        trusted_proxies=trusted,
     )
     outbox_worker = outbox_runner.start_in_server(config, ctx, presence(app))
     try:
-        Server(uvicorn_config(app, config.host, config.port, log_level=config.log_level)).run(
-            sockets=[sock]
+        served = uvicorn_config(
+            app,
+            config.host,
+            config.port,
+            pending_per_address=config.http_pending_per_address,
+            trusted=trusted,
+            log_level=config.log_level,
         )
+        Server(served).run(sockets=[sock])
     finally:
         outbox_runner.stop(outbox_worker)
         ctx.db.close()

@@ -47,6 +47,12 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
         "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed (e.g. 127.0.0.1,10.0.0.0/8); unset: none.",
     ),
+    "http_pending_per_address": (
+        "CHINWAG_HTTP_PENDING_PER_ADDRESS",
+        "64",
+        "HTTP requests one client address may have whose head has not arrived yet (slow "
+        "clients); 0: no cap. Trusted proxies are never capped.",
+    ),
     "admin_password": (
         "CHINWAG_ADMIN_PASSWORD",
         None,
@@ -127,6 +133,7 @@ class Config:
     log_level: str = "info"
     log_format: str = "text"
     trusted_proxies: str | None = None
+    http_pending_per_address: int = 64
     admin_password: str | None = None
     metrics_token: str | None = None
     smtp_url: str | None = None
@@ -183,6 +190,10 @@ def load(
         proxies.parse(raw["trusted_proxies"])
     except ValueError as exc:
         reasons.append(f"trusted proxies must be addresses or networks: {exc}")
+    pending = raw["http_pending_per_address"] or "64"
+    if not pending.isdigit():
+        reasons.append(f"http pending per address must be a number (0: no cap), not {pending!r}")
+        pending = "64"
     reasons += _notification_reasons(raw)
     if reasons:
         raise ConfigError("; ".join(reasons))
@@ -198,6 +209,7 @@ def load(
         log_level=level,
         log_format=log_format,
         trusted_proxies=raw["trusted_proxies"] or None,
+        http_pending_per_address=int(pending),
         admin_password=raw["admin_password"] or None,
         metrics_token=raw["metrics_token"] or None,
         smtp_url=raw["smtp_url"] or None,

@@ -11,8 +11,11 @@ connection (WebSocket upgrades included, until the upgrade request is complete):
   connection is closed.
 - **Body deadline**: a request's whole body must arrive within ``BODY_SECONDS`` of its headers.
 - **Per-address cap**: one client address may have at most ``PER_ADDRESS`` requests whose head
-  has not arrived yet; a connection beyond that is closed at once. A well-behaved client sends a
-  head in one packet, so it is never near the cap; behind a proxy, the proxy does too.
+  has not arrived yet (``CHINWAG_HTTP_PENDING_PER_ADDRESS``; 0: no cap); a connection beyond
+  that is closed at once. A well-behaved client sends a head in one packet, so it is never near
+  the cap. A trusted reverse proxy (``CHINWAG_TRUSTED_PROXIES``) is not capped: it carries
+  everyone's requests, and a reconnect storm through it opens thousands at once; guarding
+  against slow clients is then the proxy's job (docs/deploy.md's nginx does it).
 
 Idle kept-alive connections are uvicorn's own business (``timeout_keep_alive``, 5 s).
 """
@@ -25,6 +28,8 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from chinwag.proxies import TrustedProxies
+
 log = logging.getLogger(__name__)
 
 HEAD_SECONDS = 10.0
@@ -33,8 +38,12 @@ PER_ADDRESS = 64
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
-    #: Requests whose head is still arriving, per client address (one event loop per process).
+    #: Requests whose head is still arriving, per client address (one event loop per server).
     in_progress: ClassVar[dict[str, int]] = {}
+    #: Heads one address may have in progress (0: no cap).
+    per_address: ClassVar[int] = PER_ADDRESS
+    #: Addresses exempt from the cap: the trusted proxies.
+    exempt: ClassVar[TrustedProxies] = TrustedProxies()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -49,7 +58,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             log.warning(
                 "http: %s has %d requests in progress; closing a new connection",
                 self._address(),
-                PER_ADDRESS,
+                self.per_address,
             )
             transport.close()
             return
@@ -89,8 +98,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _count(self) -> bool:
         address = self._address()
+        if self.per_address <= 0 or self.exempt.trusts(address):
+            self._counted = ""  # timed, not counted
+            return True
         held = self.in_progress.get(address, 0)
-        if held >= PER_ADDRESS:
+        if held >= self.per_address:
             return False
         self.in_progress[address] = held + 1
         self._counted = address
@@ -98,7 +110,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _uncount(self) -> None:
         address, self._counted = self._counted, None
-        if address is None:
+        if not address:
             return
         left = self.in_progress.get(address, 1) - 1
         if left > 0:
@@ -120,3 +132,19 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         log.info("http: closing %s: the %s did not arrive in time", self._address(), what)
         self._uncount()
         self.transport.close()
+
+
+def guarded(
+    per_address: int = PER_ADDRESS, trusted: TrustedProxies | None = None
+) -> type[GuardedHttpProtocol]:
+    """The protocol class for one server: its cap, its exempt addresses, and a count of its own
+    (two servers in one process, as in the tests, never share one)."""
+    return type(
+        "GuardedHttpProtocol",
+        (GuardedHttpProtocol,),
+        {
+            "in_progress": {},
+            "per_address": per_address,
+            "exempt": trusted or TrustedProxies(),
+        },
+    )

@@ -24,8 +24,9 @@ from typing import Any
 
 import uvicorn
 
+from chinwag.proxies import TrustedProxies
 from chinwag.realtime.transport import RealtimeProtocol
-from chinwag.web.http_guard import GuardedHttpProtocol
+from chinwag.web import http_guard
 
 log = logging.getLogger("chinwag")
 
@@ -37,11 +38,20 @@ class CannotListen(Exception):
     """The server cannot take its address; the message says why in one line."""
 
 
-def uvicorn_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
+def uvicorn_config(
+    app: Any,
+    host: str,
+    port: int,
+    pending_per_address: int = http_guard.PER_ADDRESS,
+    trusted: TrustedProxies | None = None,
+    **options: Any,
+) -> uvicorn.Config:
     """A uvicorn configuration for an app made by ``create_app``: WebSocket upgrades go to
-    :class:`RealtimeProtocol` (the realtime URL natively, any other URL to the ASGI app)."""
+    :class:`RealtimeProtocol` (the realtime URL natively, any other URL to the ASGI app).
+    HTTP has deadlines for slow clients and a cap of ``pending_per_address`` heads in progress
+    per address, trusted proxies exempt (web/http_guard.py)."""
     options.setdefault("proxy_headers", False)  # chinwag.proxies does it, for sockets too
-    options.setdefault("http", GuardedHttpProtocol)  # deadlines for slow clients (http_guard.py)
+    options.setdefault("http", http_guard.guarded(pending_per_address, trusted))
     # The process's logging (chinwag.logs) stays as it is; the app logs each request itself.
     options.setdefault("log_config", None)
     options.setdefault("access_log", False)
