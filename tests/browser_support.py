@@ -313,9 +313,14 @@ class Tab:
 def open_tab(browser: Browser) -> Iterator[Any]:
     contexts: list[BrowserContext] = []
 
-    def open_(url: str, width: int = 900, height: int = 700, **context: Any) -> Tab:
+    def open_(
+        url: str, width: int = 900, height: int = 700, init: str | None = None, **context: Any
+    ) -> Tab:
+        """A page in a context of its own; ``init``: a script run before the page's own."""
         ctx = browser.new_context(viewport={"width": width, "height": height}, **context)
         contexts.append(ctx)
+        if init:
+            ctx.add_init_script(init)
         page = ctx.new_page()
         console: list[str] = []
         page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))

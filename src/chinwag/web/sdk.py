@@ -51,6 +51,7 @@ MODULES = (
     "ui/chatbox.js",
     "ui/inbox.js",
     "ui/popup.js",
+    "notify.js",
     "session.js",
     "index.js",
     "global.js",

@@ -10,6 +10,7 @@ import { User } from "./user.js";
 import { ConversationBuilder } from "./conversation.js";
 import { Feed } from "./feed.js";
 import { MyConversations, Unreads } from "./unreads.js";
+import { DesktopNotifications } from "./notify.js";
 import { Chatbox } from "./ui/chatbox.js";
 import { Inbox } from "./ui/inbox.js";
 import { Popup } from "./ui/popup.js";
@@ -47,6 +48,8 @@ export class Session extends Emitter {
     this._connectionState = "connecting";
     this._resumes = 0;
     this._outbox = new Outbox(this);
+    this._desktop = new DesktopNotifications(this);
+    this._desktopClickHandlers = 0;
     this._connection.subscribe("event", (raw) => this._onEvent(raw));
     this._connection.subscribe("reconnected", () => this._resume());
     this._connection.subscribe("state", (state) => this._onSocketState(state));
@@ -193,6 +196,38 @@ export class Session extends Emitter {
     return this.subscribe("message", handler);
   }
 
+  // --- desktop notifications (notify.js) ----------------------------------------------------
+
+  /** Turn desktop notifications on or off for this user in this browser; turning them on asks
+   * the browser's permission if needed. Resolves once settled (check `onBrowserPermissionDenied`). */
+  setDesktopNotificationEnabled(isEnabled, options = {}) {
+    return this._desktop.setEnabled(!!isEnabled, options || {});
+  }
+
+  /** Whether this user turned desktop notifications on in this browser. */
+  get desktopNotificationsEnabled() {
+    return this._desktop.isEnabled;
+  }
+
+  /** `handler({conversation, message})` when the user clicks a desktop notification; with a
+   * handler, the page decides what opens (without one, the conversation opens in the UI). */
+  onDesktopNotificationClicked(handler) {
+    this._desktopClickHandlers += 1;
+    const sub = this.subscribe("desktopNotificationClicked", handler);
+    let gone = false;
+    return { unsubscribe: () => { if (!gone) { gone = true; this._desktopClickHandlers -= 1; sub.unsubscribe(); } } };
+  }
+
+  /** `handler({type, preventDefault})` before the browser is asked for its permission. */
+  onBrowserPermissionNeeded(handler) {
+    return this.subscribe("browserPermissionNeeded", handler);
+  }
+
+  /** `handler({type, reason})` when the browser's permission is refused or unavailable. */
+  onBrowserPermissionDenied(handler) {
+    return this.subscribe("browserPermissionDenied", handler);
+  }
+
   destroy() {
     for (const box of this._boxes) box.destroy();
     this.isAlive = false;
@@ -287,6 +322,8 @@ export class Session extends Emitter {
     // onMessage: conversations where the user is a participant (whoever sent it), never guest ones.
     if (event.type === "message.created" && event.message && this._feeds.has(`${event.conversationId}|member`)) {
       this._emitMessage(event.message);
+      const conversation = this._conversations.list.find((c) => c.id === event.conversationId) || { id: event.conversationId };
+      this._desktop.consider(event.message, conversation).catch((error) => report(error, "showing a desktop notification"));
     }
     if (/^(message|participant|conversation)\./.test(event.type)) this._conversations.refresh();
   }

@@ -226,7 +226,27 @@ export declare namespace Talk {
     onConnectionChange(handler: (change: ConnectionChange) => void): Subscription;
     /** Chinwag extension: try to reconnect now instead of at the end of the current wait. */
     reconnect(): void;
+    /** Turn desktop notifications on or off for this user in this browser (asks the browser's
+     * permission when needed; an alert on refusal unless `alertOnFailure` is false). */
+    setDesktopNotificationEnabled(isEnabled: boolean, options?: { alertOnFailure?: boolean }): Promise<void>;
+    /** Chinwag extension: whether this user turned desktop notifications on in this browser. */
+    readonly desktopNotificationsEnabled: boolean;
+    /** With a handler, the page decides what a click opens; without, the UI opens the chat. */
+    onDesktopNotificationClicked(handler: (event: DesktopNotificationClickedEvent) => void): Subscription;
+    onBrowserPermissionNeeded(handler: (event: BrowserPermissionNeededEvent) => void): Subscription;
+    onBrowserPermissionDenied(handler: (event: { type: "notifications"; reason: string }) => void): Subscription;
     destroy(): void;
+  }
+
+  interface DesktopNotificationClickedEvent {
+    conversation: ConversationData;
+    message: { id: string; conversationId: string; senderId: string | null; text: string };
+  }
+
+  interface BrowserPermissionNeededEvent {
+    type: "notifications";
+    /** Ask later yourself (call `setDesktopNotificationEnabled(true)` again). */
+    preventDefault(): void;
   }
 
   /** Chinwag extension: "connected" means caught up after a resume too. */
@@ -333,6 +353,8 @@ export declare namespace Talk {
     /** @deprecated Select a conversation with `inbox.select(...)`. */
     selected?: ConversationSelector | null;
     showFeedHeader?: boolean;
+    /** Chinwag extension: the desktop notifications switch in the list's header (default true). */
+    showNotificationToggle?: boolean;
     feedConversationTitleMode?: "participants" | "subject" | "auto";
     feedFilter?: ConversationPredicate;
   }
@@ -379,6 +401,8 @@ export declare namespace Talk {
     select(conversation: ConversationSelector | null, options?: SelectOptions): Promise<void>;
     onSendMessage(handler: (event: SendMessageEvent) => void): Subscription;
     onConversationSelected(handler: (event: ConversationSelectedEvent) => void): Subscription;
+    /** The same as `session.setDesktopNotificationEnabled(isEnabled)`. */
+    toggleDesktopNotifications(isEnabled: boolean): Promise<void>;
     destroy(): void;
   }
 
@@ -389,6 +413,7 @@ export declare namespace Talk {
 
   interface Inbox extends UIBox {
     mount(element: Element | string | null): Promise<void>;
+    onDesktopNotificationToggled(handler: (event: { isEnabled: boolean }) => void): Subscription;
   }
 
   interface Popup extends UIBox {

@@ -161,6 +161,11 @@ export class Box extends Emitter {
     return this.subscribe("conversationSelected", handler);
   }
 
+  /** The same as `session.setDesktopNotificationEnabled(isEnabled)`. */
+  toggleDesktopNotifications(isEnabled) {
+    return this.session.setDesktopNotificationEnabled(isEnabled);
+  }
+
   destroy() {
     if (!this.isAlive) return;
     this.isAlive = false;

@@ -15,10 +15,20 @@ export class Inbox extends Box {
     this.view = new ConversationView(this, { back: () => this._back(), banner: false });
     this.banner = new ConnectionBanner(session); // one for both panes
     this.items = h("ul", { role: "list", "aria-label": "Conversations" });
-    this.feedPane = h("nav", { class: "feed", "aria-label": "Conversation list" },
-      this.options.showFeedHeader === false ? null : h("h2", { class: "feed-header" }, "Chats"), this.items);
+    // The user's own switch for desktop notifications (notify.js), in the list's header.
+    this.notifyToggle = h("button", { type: "button", class: "notify-toggle", onclick: () => this._toggleNotifications() });
+    const header = this.options.showFeedHeader === false ? null
+      : h("div", { class: "feed-top" }, h("h2", { class: "feed-header" }, "Chats"), this.options.showNotificationToggle === false ? null : this.notifyToggle);
+    this.feedPane = h("nav", { class: "feed", "aria-label": "Conversation list" }, header, this.items);
     this.frame = h("div", { class: "frame inbox" }, this.banner.el, h("div", { class: "panes" }, this.feedPane, this.view.el));
-    this._subs = [session._conversations.subscribe("change", () => this._renderList())];
+    this._subs = [
+      session._conversations.subscribe("change", () => this._renderList()),
+      session._desktop.subscribe("toggled", (detail) => {
+        this._renderToggle();
+        this.emit("desktopNotificationToggled", detail);
+      }),
+    ];
+    this._renderToggle();
     this.onConversationSelected(() => {
       this.frame.classList.add("showing-chat");
       this._renderList();
@@ -42,6 +52,23 @@ export class Inbox extends Box {
         if (first && this.frame.clientWidth >= NARROW) this.select(first.id);
       }
     }, () => {});
+  }
+
+  /** `handler({isEnabled})` when desktop notifications are turned on or off. */
+  onDesktopNotificationToggled(handler) {
+    return this.subscribe("desktopNotificationToggled", handler);
+  }
+
+  _toggleNotifications() {
+    const on = this.session._desktop.isEnabled;
+    this.session.setDesktopNotificationEnabled(!on).catch(() => {});
+  }
+
+  _renderToggle() {
+    const on = this.session._desktop.isEnabled;
+    this.notifyToggle.setAttribute("aria-pressed", on ? "true" : "false");
+    this.notifyToggle.textContent = on ? "Notifications on" : "Notifications off";
+    this.notifyToggle.title = on ? "Stop desktop notifications" : "Show new messages as desktop notifications";
   }
 
   _back() {

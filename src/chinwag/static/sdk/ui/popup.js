@@ -70,8 +70,10 @@ export class Popup extends Box {
   onOpen(handler) { return this.subscribe("open", handler); }
   onClose(handler) { return this.subscribe("close", handler); }
 
+  /** The launcher counts what it opens: the unread messages of the popup's conversation. */
   _badge(list) {
-    const total = list.reduce((n, u) => n + u.unreadMessageCount, 0);
+    const id = this.feed ? this.feed.id : null;
+    const total = list.filter((u) => u.conversation.id === id).reduce((n, u) => n + u.unreadMessageCount, 0);
     this.badge.hidden = !total;
     this.badge.textContent = total > 99 ? "99+" : String(total);
     this.badge.setAttribute("aria-hidden", "true");

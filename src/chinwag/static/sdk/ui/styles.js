@@ -160,7 +160,12 @@ button { font: inherit; color: inherit; }
 .frame.inbox { flex-direction: column; }
 .panes { display: flex; flex: 1; min-height: 0; min-width: 0; }
 .feed { width: 320px; flex: none; min-height: 0; display: flex; flex-direction: column; border-right: 1px solid var(--border); background: var(--surface); min-width: 0; }
+.feed-top { display: flex; align-items: center; justify-content: space-between; gap: 8px; border-bottom: 1px solid var(--border); }
+.feed-top .feed-header { border-bottom: 0; }
 .feed-header { padding: 16px; font-size: 17px; font-weight: 700; border-bottom: 1px solid var(--border); margin: 0; }
+.notify-toggle { margin-right: 12px; padding: 4px 10px; border: 1px solid var(--border); border-radius: 999px; background: transparent; color: var(--muted); font: inherit; font-size: 12.5px; cursor: pointer; white-space: nowrap; }
+.notify-toggle[aria-pressed="true"] { background: var(--accent); border-color: var(--accent); color: var(--accent-text); }
+.notify-toggle:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 .feed ul { list-style: none; margin: 0; padding: 6px; overflow-y: auto; flex: 1; }
 .item { width: 100%; display: flex; gap: 10px; align-items: center; padding: 10px; border: 0; background: transparent; border-radius: 12px; text-align: left; cursor: pointer; }
 .item:hover { background: var(--bg); }
