@@ -12,10 +12,12 @@ from chinwag.client import calls
 from chinwag.client.calls import ApiError, Call, segment
 from chinwag.schemas import (
     ConversationPut,
+    InviteIn,
     MessageEdit,
     MessageIn,
     ParticipantPatch,
     ParticipantPut,
+    RestrictionPut,
     SettingsPatch,
     UserPut,
 )
@@ -65,7 +67,7 @@ class AsyncClient:
                 )
                 status = answer.status_code
                 if status == 200:
-                    return answer.json() if answer.content else None
+                    return calls.decode(c, answer.content)
                 payload = (
                     answer.json() if "json" in answer.headers.get("content-type", "") else None
                 )
@@ -166,9 +168,7 @@ class AsyncClient:
         answer = await self.run(calls.messages_call(conversation_id, messages))
         return [str(m["id"]) for m in answer]
 
-    def iter_messages(
-        self, conversation_id: str, page_size: int = 100
-    ) -> AsyncIterator[Json]:
+    def iter_messages(self, conversation_id: str, page_size: int = 100) -> AsyncIterator[Json]:
         """Newest first, every page."""
         return self._pages(f"/conversations/{segment(conversation_id)}/messages", page_size)
 
@@ -201,3 +201,120 @@ class AsyncClient:
     async def batch(self, operations: list[list[Any]]) -> list[list[Any]]:
         """Up to 10 operations ``[seq, method, path, data?]``, answered ``[seq, status, body]``."""
         return await self.run(calls.call("POST", "/batch", operations))  # type: ignore[no-any-return]
+
+    # -- reactions -------------------------------------------------------------------------
+
+    async def add_reaction(
+        self, conversation_id: str, message_id: str, emoji: str, user_id: str
+    ) -> None:
+        await self.run(
+            calls.call("PUT", calls.reaction_path(conversation_id, message_id, emoji, user_id))
+        )
+
+    async def remove_reaction(
+        self, conversation_id: str, message_id: str, emoji: str, user_id: str
+    ) -> None:
+        await self.run(
+            calls.call("DELETE", calls.reaction_path(conversation_id, message_id, emoji, user_id))
+        )
+
+    # -- guests: moderation and invites ----------------------------------------------------
+
+    async def restrict_guest(
+        self,
+        conversation_id: str,
+        user_id: str,
+        kind: str,
+        restriction: RestrictionPut | Body = None,
+    ) -> None:
+        """``kind``: ``ban`` or ``mute``; ``restriction``: ``{durationSeconds, reason}``."""
+        await self.run(
+            calls.call(
+                "PUT", calls.guest_path(conversation_id, user_id, kind), calls.body(restriction)
+            )
+        )
+
+    async def lift_restriction(self, conversation_id: str, user_id: str, kind: str) -> None:
+        await self.run(calls.call("DELETE", calls.guest_path(conversation_id, user_id, kind)))
+
+    async def kick_guest(
+        self, conversation_id: str, user_id: str, reason: str | None = None
+    ) -> None:
+        kick = {"reason": reason} if reason is not None else None
+        await self.run(calls.call("POST", calls.guest_path(conversation_id, user_id, "kick"), kick))
+
+    async def list_guests(self, conversation_id: str) -> Json:
+        """``{"data": [...], "count": n}``: who watches now, on every node."""
+        path = calls.conversation_path(conversation_id) + "/guests"
+        return await self.run(calls.call("GET", path))  # type: ignore[no-any-return]
+
+    async def list_restrictions(self, conversation_id: str) -> list[Json]:
+        path = calls.conversation_path(conversation_id) + "/guestRestrictions"
+        return (await self.run(calls.call("GET", path)))["data"]  # type: ignore[no-any-return]
+
+    async def create_invite(self, conversation_id: str, invite: InviteIn | Body = None) -> Json:
+        """``invite``: ``{access, expiresInSeconds}``; the answer has the link's ``token``."""
+        path = calls.conversation_path(conversation_id) + "/invites"
+        return await self.run(calls.call("POST", path, calls.body(invite)))  # type: ignore[no-any-return]
+
+    async def list_invites(self, conversation_id: str) -> list[Json]:
+        path = calls.conversation_path(conversation_id) + "/invites"
+        return (await self.run(calls.call("GET", path)))["data"]  # type: ignore[no-any-return]
+
+    async def revoke_invite(self, conversation_id: str, invite_id: str) -> None:
+        path = f"{calls.conversation_path(conversation_id)}/invites/{segment(invite_id)}"
+        await self.run(calls.call("DELETE", path))
+
+    # -- webhooks and notifications --------------------------------------------------------
+
+    async def list_webhooks(self) -> list[Json]:
+        return (await self.run(calls.call("GET", "/webhooks")))["data"]  # type: ignore[no-any-return]
+
+    async def create_webhook(self, webhook: Json) -> Json:
+        """``{url, events?, enabled?}``; the answer has the endpoint's ``id``."""
+        return await self.run(calls.call("POST", "/webhooks", webhook))  # type: ignore[no-any-return]
+
+    async def get_webhook(self, webhook_id: str) -> Json:
+        return await self.run(calls.call("GET", f"/webhooks/{segment(webhook_id)}"))  # type: ignore[no-any-return]
+
+    async def patch_webhook(self, webhook_id: str, change: Json) -> Json:
+        path = f"/webhooks/{segment(webhook_id)}"
+        return await self.run(calls.call("PATCH", path, change))  # type: ignore[no-any-return]
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self.run(calls.call("DELETE", f"/webhooks/{segment(webhook_id)}"))
+
+    async def list_deliveries(self, webhook_id: str, limit: int = 50) -> list[Json]:
+        path = f"/webhooks/{segment(webhook_id)}/deliveries"
+        return (await self.run(calls.call("GET", path, params={"limit": limit})))["data"]  # type: ignore[no-any-return]
+
+    async def list_notifications(self, limit: int = 50) -> list[Json]:
+        answer = await self.run(calls.call("GET", "/notifications", params={"limit": limit}))
+        return answer["data"]  # type: ignore[no-any-return]
+
+    async def get_notification_settings(self) -> Json:
+        return await self.run(calls.call("GET", "/notifications/settings"))  # type: ignore[no-any-return]
+
+    async def put_notification_settings(self, settings: Json) -> Json:
+        path = "/notifications/settings"
+        return await self.run(calls.call("PUT", path, settings))  # type: ignore[no-any-return]
+
+    # -- audit and import ------------------------------------------------------------------
+
+    def iter_audit(
+        self, conversation_id: str | None = None, page_size: int = 100
+    ) -> AsyncIterator[Json]:
+        """The audit log, oldest first, every page (of one conversation, if given)."""
+        return self._pages("/audit", page_size, conversationId=conversation_id)
+
+    async def audit_export(self) -> list[Json]:
+        """The whole audit log at once (the server streams it as JSON lines)."""
+        return await self.run(calls.call("GET", "/audit/export", lines=True))  # type: ignore[no-any-return]
+
+    async def import_messages(self, conversation_id: str, messages: list[Json]) -> list[str]:
+        """History with its own timestamps, silently, all or none (docs/migrating.md); each
+        message needs its ``idempotencyKey``, so a retried import stores nothing twice."""
+        path = f"/import{calls.conversation_path(conversation_id)}/messages"
+        keyed = all("idempotencyKey" in m for m in messages)
+        answer = await self.run(calls.call("POST", path, messages, repeatable=keyed))
+        return [str(m["id"]) for m in answer]

@@ -13,6 +13,7 @@ Rules kept:
 
 from __future__ import annotations
 
+import json as json_module
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,10 +49,27 @@ class Call:
     json: Any = None
     #: Safe to repeat after a 5xx or a lost connection (see the module docstring).
     repeatable: bool = False
+    #: The answer is JSON lines (an export), read into a list.
+    lines: bool = False
 
 
 def segment(value: str) -> str:
     return quote(value, safe="")
+
+
+def conversation_path(conversation_id: str) -> str:
+    return f"/conversations/{segment(conversation_id)}"
+
+
+def reaction_path(conversation_id: str, message_id: str, emoji: str, user_id: str) -> str:
+    return (
+        f"{conversation_path(conversation_id)}/messages/{segment(message_id)}"
+        f"/reactions/{segment(emoji)}/{segment(user_id)}"
+    )
+
+
+def guest_path(conversation_id: str, user_id: str, what: str) -> str:
+    return f"{conversation_path(conversation_id)}/guests/{segment(user_id)}/{segment(what)}"
 
 
 def body(model: BaseModel | dict[str, Any] | None) -> Any:
@@ -68,6 +86,7 @@ def call(
     json: Any = None,
     params: dict[str, Any] | None = None,
     repeatable: bool | None = None,
+    lines: bool = False,
 ) -> Call:
     query = {
         k: ("true" if v is True else "false" if v is False else str(v))
@@ -75,7 +94,7 @@ def call(
         if v is not None
     }
     safe = method in _SAFE if repeatable is None else repeatable
-    return Call(method, path, query, json, safe)
+    return Call(method, path, query, json, safe, lines)
 
 
 def messages_call(conversation_id: str, messages: list[MessageIn | dict[str, Any]]) -> Call:
@@ -107,3 +126,12 @@ def retry_delay(c: Call, attempt: int, status: int | None, error: ApiError | Non
     if (status is None or status in (502, 503, 504)) and c.repeatable:
         return BACKOFF[min(attempt, len(BACKOFF) - 1)]
     return None
+
+
+def decode(c: Call, content: bytes) -> Any:
+    """A 200 answer's body: JSON, JSON lines for an export, or None when empty."""
+    if not content:
+        return None
+    if c.lines:
+        return [json_module.loads(line) for line in content.splitlines() if line.strip()]
+    return json_module.loads(content)
