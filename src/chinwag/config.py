@@ -122,32 +122,34 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    data_dir: str = "./var"
-    database_url: str = ""
-    broker_url: str = "memory://"
-    app_id: str | None = None
-    secret_key: str | None = None
-    public_url: str = ""
-    log_level: str = "info"
-    log_format: str = "text"
-    trusted_proxies: str | None = None
-    http_pending_per_address: int = 64
-    admin_password: str | None = None
-    metrics_token: str | None = None
-    smtp_url: str | None = None
-    email_from: str | None = None
-    sms_url: str | None = None
-    sms_account: str | None = None
-    sms_token: str | None = None
-    sms_from: str | None = None
-    notification_url: str | None = None
-    worker: str = "on"
-    worker_lease_seconds: int = 300
-    worker_threads: int = 4
-    worker_app_threads: int | None = None
-    webhook_allow_private: bool = False
+    """The settings as read by :func:`load`; their defaults are in :data:`OPTIONS` only."""
+
+    host: str
+    port: int
+    data_dir: str
+    database_url: str
+    broker_url: str
+    app_id: str | None
+    secret_key: str | None
+    public_url: str
+    log_level: str
+    log_format: str
+    trusted_proxies: str | None
+    http_pending_per_address: int
+    admin_password: str | None
+    metrics_token: str | None
+    smtp_url: str | None
+    email_from: str | None
+    sms_url: str | None
+    sms_account: str | None
+    sms_token: str | None
+    sms_from: str | None
+    notification_url: str | None
+    worker: str
+    worker_lease_seconds: int
+    worker_threads: int
+    worker_app_threads: int | None
+    webhook_allow_private: bool
 
     @property
     def base_url(self) -> str:
@@ -157,48 +159,70 @@ class Config:
 def load(
     overrides: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None
 ) -> Config:
-    """Flags (``overrides``) win over environment variables, which win over defaults."""
+    """Flags (``overrides``) win over environment variables, which win over the defaults of
+    :data:`OPTIONS`; an empty value counts as unset."""
     env = os.environ if environ is None else environ
     raw: dict[str, str | None] = {}
     for name, (var, default, _help) in OPTIONS.items():
-        value = (overrides or {}).get(name)
-        raw[name] = value if value is not None else env.get(var, default)
-    reasons = []
-    try:
-        port = int(raw["port"] or "")
-        if not 0 <= port <= 65535:
-            raise ValueError
-    except ValueError:
-        reasons.append(f"port must be a number from 0 to 65535, not {raw['port']!r}")
-        port = 0
-    data_dir = raw["data_dir"] or "./var"
+        raw[name] = (overrides or {}).get(name) or env.get(var) or default
+    reasons: list[str] = []
+    port = _number(raw, "port", 0, 65535, reasons, "port must be a number from 0 to 65535")
+    data_dir = str(raw["data_dir"])
     database_url = raw["database_url"] or f"sqlite:///{os.path.join(data_dir, 'chinwag.db')}"
     if urlparse(database_url).scheme not in ("sqlite", "postgresql", "postgres"):
         reasons.append("database URL must start with sqlite:/// or postgresql://")
-    broker_url = raw["broker_url"] or "memory://"
+    broker_url = str(raw["broker_url"])
     if urlparse(broker_url).scheme not in ("memory", "redis", "rediss"):
         reasons.append("broker URL must be memory:// or redis://...")
     if bool(raw["app_id"]) != bool(raw["secret_key"]):
         reasons.append("set CHINWAG_APP_ID and CHINWAG_SECRET_KEY together")
-    level = (raw["log_level"] or "info").lower()
+    level = str(raw["log_level"]).lower()
     if level not in ("debug", "info", "warning", "error"):
         reasons.append(f"log level must be debug, info, warning or error, not {level!r}")
-    log_format = (raw["log_format"] or "text").lower()
+    log_format = str(raw["log_format"]).lower()
     if log_format not in ("text", "json"):
         reasons.append(f"log format must be text or json, not {log_format!r}")
     try:
         proxies.parse(raw["trusted_proxies"])
     except ValueError as exc:
         reasons.append(f"trusted proxies must be addresses or networks: {exc}")
-    pending = raw["http_pending_per_address"] or "64"
-    if not pending.isdigit():
-        reasons.append(f"http pending per address must be a number (0: no cap), not {pending!r}")
-        pending = "64"
+    pending = _number(
+        raw,
+        "http_pending_per_address",
+        0,
+        1_000_000,
+        reasons,
+        "http pending per address must be a number (0: no cap)",
+    )
+    for switch in ("worker", "webhook_allow_private"):
+        if str(raw[switch]).lower() not in ("on", "off"):
+            reasons.append(f"{switch.replace('_', ' ')} must be on or off")
+    lease = _number(
+        raw,
+        "worker_lease_seconds",
+        1,
+        86400,
+        reasons,
+        "worker lease must be a number of seconds from 1 to 86400",
+    )
+    threads = _number(
+        raw, "worker_threads", 1, 64, reasons, "worker threads must be a number from 1 to 64"
+    )
+    per_app = None
+    if raw["worker_app_threads"]:
+        per_app = _number(
+            raw,
+            "worker_app_threads",
+            1,
+            64,
+            reasons,
+            "worker app threads must be a number from 1 to 64",
+        )
     reasons += _notification_reasons(raw)
     if reasons:
         raise ConfigError("; ".join(reasons))
     return Config(
-        host=raw["host"] or "127.0.0.1",
+        host=str(raw["host"]),
         port=port,
         data_dir=data_dir,
         database_url=database_url,
@@ -208,23 +232,34 @@ def load(
         public_url=(raw["public_url"] or "").rstrip("/"),
         log_level=level,
         log_format=log_format,
-        trusted_proxies=raw["trusted_proxies"] or None,
-        http_pending_per_address=int(pending),
-        admin_password=raw["admin_password"] or None,
-        metrics_token=raw["metrics_token"] or None,
-        smtp_url=raw["smtp_url"] or None,
-        email_from=raw["email_from"] or None,
+        trusted_proxies=raw["trusted_proxies"],
+        http_pending_per_address=pending,
+        admin_password=raw["admin_password"],
+        metrics_token=raw["metrics_token"],
+        smtp_url=raw["smtp_url"],
+        email_from=raw["email_from"],
         sms_url=(raw["sms_url"] or "").rstrip("/") or None,
-        sms_account=raw["sms_account"] or None,
-        sms_token=raw["sms_token"] or None,
-        sms_from=raw["sms_from"] or None,
-        notification_url=raw["notification_url"] or None,
-        worker=(raw["worker"] or "on").lower(),
-        worker_lease_seconds=int(raw["worker_lease_seconds"] or "300"),
-        worker_threads=int(raw["worker_threads"] or "4"),
-        worker_app_threads=int(raw["worker_app_threads"]) if raw["worker_app_threads"] else None,
-        webhook_allow_private=(raw["webhook_allow_private"] or "off").lower() == "on",
+        sms_account=raw["sms_account"],
+        sms_token=raw["sms_token"],
+        sms_from=raw["sms_from"],
+        notification_url=raw["notification_url"],
+        worker=str(raw["worker"]).lower(),
+        worker_lease_seconds=lease,
+        worker_threads=threads,
+        worker_app_threads=per_app,
+        webhook_allow_private=str(raw["webhook_allow_private"]).lower() == "on",
     )
+
+
+def _number(
+    raw: Mapping[str, str | None], name: str, low: int, high: int, reasons: list[str], why: str
+) -> int:
+    """``raw[name]`` as a number from ``low`` to ``high``; else a reason (and ``low``)."""
+    text = str(raw[name])
+    if text.isdigit() and low <= int(text) <= high:
+        return int(text)
+    reasons.append(f"{why}, not {text!r}")
+    return low
 
 
 def _notification_reasons(raw: Mapping[str, str | None]) -> list[str]:
@@ -240,17 +275,4 @@ def _notification_reasons(raw: Mapping[str, str | None]) -> list[str]:
             "set CHINWAG_SMS_URL, CHINWAG_SMS_ACCOUNT, CHINWAG_SMS_TOKEN and CHINWAG_SMS_FROM "
             "together"
         )
-    if (raw["worker"] or "on").lower() not in ("on", "off"):
-        reasons.append("worker must be on or off")
-    if (raw["webhook_allow_private"] or "off").lower() not in ("on", "off"):
-        reasons.append("webhook allow private must be on or off")
-    lease = raw["worker_lease_seconds"] or "300"
-    if not lease.isdigit() or not 1 <= int(lease) <= 86400:
-        reasons.append("worker lease must be a number of seconds from 1 to 86400")
-    threads = raw["worker_threads"] or "4"
-    if not threads.isdigit() or not 1 <= int(threads) <= 64:
-        reasons.append("worker threads must be a number from 1 to 64")
-    per_app = raw["worker_app_threads"]
-    if per_app and (not per_app.isdigit() or not 1 <= int(per_app) <= 64):
-        reasons.append("worker app threads must be a number from 1 to 64")
     return reasons
