@@ -428,3 +428,36 @@ def wait_until(condition: Any, timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_emails_and_sms_show_formatting_mentions_and_links_safely(
+    nctx: Context,
+    napi: Api,
+    clock: FakeClock,
+    smtp_server: SmtpServer,
+    sms_server: HttpRecorder,
+) -> None:
+    users(
+        napi,
+        alice={"name": "Alice", "email": "alice@example.com", "phone": "+15550001111"},
+        bob={"name": "Bob"},
+    )
+    napi.ok(napi.put("/conversations/c", {"participants": ["alice", "bob"]}))
+    say(napi, "c", "bob", "*see* <@alice>: <https://example.com/x|the docs> <img src=x>")
+    say(napi, "c", "bob", "not a link: <javascript:alert(1)|click>")
+    clock.advance(DELAY * 1000)
+    worker = make_worker(nctx.db, clock, smtp_server, sms_server)
+    try:
+        worker.drain()
+    finally:
+        worker.close()
+    (mail,) = smtp_server.to("alice@example.com")
+    text, page = mail.part("plain"), mail.part("html")
+    assert "Bob: see @Alice: the docs (https://example.com/x) <img src=x>" in text
+    assert "Bob: not a link: <javascript:alert(1)|click>" in text
+    assert "<strong>see</strong> <strong>@Alice</strong>:" in page
+    assert '<a href="https://example.com/x" rel="noopener noreferrer">the docs</a>' in page
+    assert "&lt;img src=x&gt;" in page and "<img" not in page
+    assert "javascript:" not in page.replace("&lt;javascript:alert(1)|click&gt;", "")
+    (sms,) = sms_server.received()
+    assert "Bob: not a link: <javascript:alert(1)|click>" in sms.form()["Body"]

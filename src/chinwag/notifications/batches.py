@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chinwag.domain import markup
 from chinwag.domain import notify as rules
 from chinwag.notifications.enqueue import enqueue_webhook
 from chinwag.notifications.presence import Presence
@@ -72,9 +73,13 @@ def evaluate(tx: Tx, item: OutboxItem, now: int, presence: Presence, link_templa
                 "senderId": r["sender_id"],
                 "senderName": sender.name if sender else r["sender_id"],
                 "text": r["text"],
+                "content": markup.content(r["text"]),
                 "createdAt": r["created_at"],
             }
         )
+    # Mentions show as names in emails and SMS, as they do in the chat.
+    mentioned = sorted({uid for m in messages for uid in markup.mentions(m["text"])})
+    people = user_store.get_users(tx, app_id, mentioned) if mentioned else {}
     conversation = conversation_ref(tx, app_id, conversation_id)
     link = link_template.format(appId=app_id, conversationId=conversation_id, userId=user_id)
     content: dict[str, Any] = {
@@ -83,6 +88,7 @@ def evaluate(tx: Tx, item: OutboxItem, now: int, presence: Presence, link_templa
         "conversation": {"id": conversation_id, "subject": conversation.get("subject")},
         "recipient": {"id": user.id, "name": user.name},
         "messages": messages,
+        "names": {uid: u.name or uid for uid, u in people.items()},
         "link": link,
     }
     for kind, targets in (("email", emails), ("sms", phones)):
