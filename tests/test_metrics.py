@@ -18,12 +18,19 @@ from chinwag.realtime.node import Limits
 from chinwag.realtime.transport import find_node
 from chinwag.services import apps
 from chinwag.services.context import Context
+from chinwag.storage.db import Database
 from chinwag.web.app import create_app
 from tests.metrics_support import TOKEN, scrape, value
 from tests.realtime_support import Client, live_server
-from tests.test_notif_support import HttpRecorder, allow_private_webhooks, hook_server
+from tests.test_notif_support import (
+    HttpRecorder,
+    allow_private_webhooks,
+    hook_server,
+    notif_db,
+    notif_db_url,
+)
 
-__all__ = ["allow_private_webhooks", "hook_server"]  # fixtures
+__all__ = ["allow_private_webhooks", "hook_server", "notif_db", "notif_db_url"]  # fixtures
 
 
 @contextmanager
@@ -109,12 +116,14 @@ def test_metrics_are_off_without_a_token(ctx: Context) -> None:
 
 
 def test_deliveries_latency_group_commits_and_the_outbox_move(
-    ctx: Context,
-    app_keys: apps.AppWithKeys,
+    notif_db: Database,
     hook_server: HttpRecorder,
     allow_private_webhooks: None,
     clock: FakeClock,
 ) -> None:
+    # A database of its own: the outbox gauges and the worker see every app's rows in it.
+    ctx = Context(db=notif_db, clock=clock)
+    app_keys = apps.create_app(ctx, "metrics")
     hook_server.answer = lambda r: 500 if r.path == "/down" else 200
     app = create_app(ctx, metrics_token=TOKEN)
     app_id = app_keys.app.id
